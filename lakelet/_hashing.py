@@ -1,0 +1,103 @@
+"""Hashing while copying, in one pass over the source.
+
+sha256 is the bottleneck of every large write, so the digest is computed in a
+worker thread (hashlib releases the GIL on large buffers) while the caller's
+thread reads the next chunk and writes the previous one. Two buffers rotate, so
+the hash of chunk *n* overlaps the write of chunk *n* and the read of *n + 1*.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import BinaryIO
+
+from .errors import InvalidKey
+
+ALGORITHM = "sha256"
+KEY_LENGTH = 64
+CHUNK = 8 * 2**20
+_KEY_RE = re.compile(r"[0-9a-f]{64}")
+
+
+def validate_key(key: object) -> str:
+    """Return ``key`` if it is a 64-character lowercase hex sha256 digest, else raise :class:`InvalidKey`."""
+    if not isinstance(key, str):
+        raise InvalidKey(f"storage key must be a str, got {type(key).__name__}: {key!r:.80}")
+    if _KEY_RE.fullmatch(key) is None:
+        raise InvalidKey(f"malformed storage key {key!r:.100}: expected 64 lowercase hex characters (sha256)")
+    return key
+
+
+def hash_bytes(data: bytes | bytearray | memoryview) -> str:
+    """sha256 hex digest of a bytes-like object, without copying it."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def hash_file(path: str | os.PathLike[str]) -> tuple[str, int]:
+    """sha256 hex digest and size of a local file, streamed."""
+    with open(path, "rb") as f:
+        digest = hashlib.file_digest(f, ALGORITHM)
+        return digest.hexdigest(), f.tell()
+
+
+def _read_full(src: BinaryIO, buf: memoryview) -> int:
+    """Fill ``buf`` unless the stream ends first; returns the bytes read (0 at the end).
+
+    Sockets and pipes may answer short reads long before their end, so a short
+    read is not taken as the end of the stream.
+    """
+    readinto = getattr(src, "readinto", None)
+    filled = 0
+    while filled < len(buf):
+        if readinto is not None:
+            got = readinto(buf[filled:])
+        else:
+            piece = src.read(len(buf) - filled)
+            got = len(piece) if piece else 0
+            buf[filled : filled + got] = piece or b""
+        if not got:
+            break
+        filled += got
+    return filled
+
+
+def copy_hashing(
+    src: BinaryIO,
+    write: Callable[[memoryview], object],
+    *,
+    chunk: int = CHUNK,
+) -> tuple[str, int]:
+    """Stream ``src`` into ``write`` once, returning (sha256 hex digest, bytes copied).
+
+    ``write`` must consume the whole buffer it is given before returning.
+    """
+    h = hashlib.sha256()
+    buffers = [memoryview(bytearray(chunk)), None]
+    n = _read_full(src, buffers[0])
+    if n < chunk:  # a small value: no thread is worth its start-up
+        data = buffers[0][:n]
+        h.update(data)
+        if n:
+            write(data)
+        return h.hexdigest(), n
+    buffers[1] = memoryview(bytearray(chunk))
+    total = 0
+    pending: Future[None] | None = None
+    current = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lakelet-hash") as pool:
+        while n:
+            data = buffers[current][:n]
+            if pending is not None:
+                pending.result()  # the other buffer is free again once its hash is done
+            pending = pool.submit(h.update, data)
+            write(data)
+            total += n
+            current ^= 1
+            n = _read_full(src, buffers[current])
+        if pending is not None:
+            pending.result()
+    return h.hexdigest(), total

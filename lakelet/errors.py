@@ -1,0 +1,130 @@
+"""One exception tree for all of lakelet.
+
+Every leaf also subclasses the builtin a caller would naturally catch, so
+``except KeyError`` catches a missing key and ``except ConnectionError`` a dead
+server, whatever backend produced them. Backend exceptions are translated at
+the location boundary (see :func:`lakelet.locations.abc.translate_errors`) and
+always chained, so the original cause stays visible.
+"""
+
+from __future__ import annotations
+
+
+class LakeletError(Exception):
+    """Base of every error lakelet raises."""
+
+
+class LakeletWarning(UserWarning):
+    """Base of every warning lakelet emits."""
+
+
+class MissingDependency(LakeletError, ImportError):
+    """An optional backend was asked for but its extra is not installed."""
+
+
+class InvalidArgument(LakeletError, ValueError):
+    """A value given to a public entry point is malformed (bad URL, size, option...)."""
+
+
+class InvalidKey(InvalidArgument):
+    """A storage key is not a 64-character lowercase hex sha256 digest."""
+
+
+class InvalidPath(InvalidArgument):
+    """A path escapes its root, is absolute where it must be relative, or holds a NUL byte."""
+
+
+class InvalidName(InvalidArgument):
+    """A name of a named object (volume, dict, queue, dataset) is not allowed."""
+
+
+class LakeletTimeout(LakeletError, TimeoutError):
+    """An operation did not finish within its time limit."""
+
+
+class StorageError(LakeletError):
+    """Base of the storage errors; carries the location and key when known."""
+
+    def __init__(self, message: str, *, location: object | None = None, key: str | None = None) -> None:
+        details = []
+        if location is not None:
+            details.append(f"location={location}")
+        if key is not None:
+            details.append(f"key={key}")
+        full = f"{message} ({', '.join(details)})" if details else message
+        super().__init__(full)
+        self.location = location
+        self.key = key
+
+    def __str__(self) -> str:
+        # KeyError would quote the message; every storage error reads the same way.
+        return str(self.args[0]) if self.args else ""
+
+    def __reduce__(self):  # keep the plain-message form across pickling (multiprocessing)
+        return (_rebuild_storage_error, (type(self), self.args[0] if self.args else "", self.key))
+
+
+def _rebuild_storage_error(cls: type[StorageError], message: str, key: str | None) -> StorageError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.location = None
+    err.key = key
+    return err
+
+
+class StorageKeyNotFound(StorageError, KeyError):
+    """The key is in none of the places that were asked."""
+
+
+class StorageAccessDenied(StorageError, PermissionError):
+    """The backend refused the operation (credentials, permissions, read-only location)."""
+
+
+class ReadOnlyLocation(StorageAccessDenied):
+    """A write or delete was asked of a location that only reads."""
+
+
+class StorageNetworkConnectionError(StorageError, ConnectionError):
+    """The backend's server could not be reached or stopped answering."""
+
+
+class StorageInternalError(StorageError, OSError):
+    """The backend failed in a way that is neither a missing key nor a refused access."""
+
+
+class StorageFull(StorageError, OSError):
+    """No location in the write path had room for the value."""
+
+
+class StorageCorruption(StorageError, OSError):
+    """Stored content does not hash to its key."""
+
+
+class CollisionError(StorageError, ValueError):
+    """Different content was offered under a key that already holds other bytes."""
+
+
+class PreconditionFailed(StorageError):
+    """A conditional write (create-only or compare-and-swap) lost its race."""
+
+
+__all__ = [
+    "CollisionError",
+    "InvalidArgument",
+    "InvalidKey",
+    "InvalidName",
+    "InvalidPath",
+    "LakeletError",
+    "LakeletTimeout",
+    "LakeletWarning",
+    "MissingDependency",
+    "PreconditionFailed",
+    "ReadOnlyLocation",
+    "StorageAccessDenied",
+    "StorageCorruption",
+    "StorageError",
+    "StorageFull",
+    "StorageInternalError",
+    "StorageKeyNotFound",
+    "StorageNetworkConnectionError",
+]

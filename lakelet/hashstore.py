@@ -1,0 +1,281 @@
+"""``HashKeyStorage``: content-addressed blobs over any location.
+
+``write`` streams a value once, hashing while it copies, and stores it under its
+sha256; ``read`` hands back a local path (zero copy) or a stream. Which tier a
+value lands in is the location's business (``Levels``, ``Fanout``, ``Small``).
+
+>>> from lakelet import HashKeyStorage
+>>> storage = HashKeyStorage("memory://")
+>>> key = storage.write(b"hello")
+>>> key[:16]
+'2cf24dba5fb0a30e'
+>>> storage.read_bytes(key)
+b'hello'
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from ._hashing import CHUNK, _read_full, copy_hashing, hash_bytes, hash_file, validate_key
+from .errors import (
+    InvalidArgument,
+    ReadOnlyLocation,
+    StorageCorruption,
+    StorageFull,
+)
+from .locations.abc import Blob, EntryInfo, Location, ReadValue, Usage, translate_errors
+from .locations.levels import Levels
+from .registry import open_location
+
+_INLINE_FILE = 1 * 2**20  # files up to this size are read into memory before hashing
+
+
+@dataclass(frozen=True)
+class GCReport:
+    """What :meth:`HashKeyStorage.gc` removed."""
+
+    evicted: int
+    bytes: int
+
+
+class HashKeyStorage:
+    """Blobs kept under their sha256, in ``location`` (a Location, a local folder or a URL).
+
+    ``verify=True`` re-hashes every value on read and raises
+    :class:`~lakelet.StorageCorruption` on a mismatch (a ``Levels`` stack heals
+    the bad copy from a lower level instead).
+    """
+
+    def __init__(self, location: Location | str | os.PathLike[str] | Any, *, verify: bool = False) -> None:
+        self.location: Location = open_location(location)
+        self.verify_reads = verify
+
+    # ------------------------------------------------------------------ writing
+    def write(self, value: bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO | Any) -> str:
+        """Store ``value`` (bytes-like, a path to a file, or a binary file object); return its key.
+
+        Writing content that is already stored is a no-op that returns the same key.
+        """
+        if isinstance(value, str | os.PathLike):
+            return self._write_path(Path(os.fspath(value)))
+        if hasattr(value, "read"):
+            return self._write_stream(value)
+        try:
+            data = memoryview(value)
+        except TypeError:
+            raise InvalidArgument(
+                f"cannot store a {type(value).__name__}: pass bytes, a path to a file, or a binary file object"
+            ) from None
+        if not data.contiguous:
+            raise InvalidArgument("cannot store a non-contiguous buffer; make it contiguous first")
+        data = data.cast("B") if data.ndim != 1 or data.format != "B" else data
+        key = hash_bytes(data)
+        self._store(key, Blob(data=data))
+        return key
+
+    def _write_path(self, path: Path) -> str:
+        if "\x00" in str(path):
+            raise InvalidArgument(f"path holds a NUL byte: {str(path)!r}")
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            raise InvalidArgument(f"cannot store {str(path)!r}: no such file") from None
+        if not path.is_file():
+            raise InvalidArgument(f"cannot store {str(path)!r}: not a regular file")
+        if st.st_size <= _INLINE_FILE:
+            data = path.read_bytes()
+            key = hash_bytes(data)
+            self._store(key, Blob(data=data))
+            return key
+        staging = self.location.staging_dir()
+        if staging is None:
+            # Nowhere to link from: hash in place, the location then reads the file itself.
+            key, size = hash_file(path)
+            self._store(key, Blob(path=path, size=size))
+            return key
+        with open(path, "rb") as src:
+            return self._stage_and_store(src, staging)
+
+    def _write_stream(self, stream: BinaryIO) -> str:
+        head = memoryview(bytearray(CHUNK))
+        n = _read_full(stream, head)
+        if n < CHUNK:  # the whole stream fitted in one chunk
+            data = head[:n]
+            key = hash_bytes(data)
+            self._store(key, Blob(data=data))
+            return key
+        staging = self.location.staging_dir()
+        return self._stage_and_store(_Prefixed(head, stream), staging)
+
+    def _stage_and_store(self, src: Any, staging: Path | None) -> str:
+        """Copy a big source into a private file while hashing (one pass), then publish it."""
+        folder = staging if staging is not None else Path(tempfile.gettempdir())
+        tmp = folder / f"stage-{uuid.uuid4().hex}"
+        try:
+            with translate_errors(self.location):
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with open(fd, "wb", buffering=0) as out:
+                    key, size = copy_hashing(src, out.write)
+            self._store(key, Blob(path=tmp, size=size, owned=True))
+            return key
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _store(self, key: str, blob: Blob) -> None:
+        if self.location.write(key, blob):
+            return
+        if not self.location.writable:
+            raise ReadOnlyLocation("no member of this storage accepts writes", location=self.location, key=key)
+        raise StorageFull(f"no location had room for a value of {blob.size} bytes", location=self.location, key=key)
+
+    # ------------------------------------------------------------------ reading
+    @contextmanager
+    def read(self, key: str) -> Iterator[ReadValue]:
+        """Yield a read-only local ``Path`` or a binary file object; valid inside the ``with`` only.
+
+        Raises :class:`~lakelet.StorageKeyNotFound` (a ``KeyError``) for a missing key.
+        """
+        validate_key(key)
+        reader = self.location.read_verified(key) if self.verify_reads else self.location.read(key)
+        with reader as value:
+            yield value
+
+    def read_bytes(self, key: str) -> bytes:
+        """The whole value of ``key`` in memory."""
+        validate_key(key)
+        if self.verify_reads:
+            with self.read(key) as value:
+                return value.read_bytes() if isinstance(value, Path) else value.read()
+        return self.location.read_bytes(key)
+
+    def contains(self, key: str) -> bool:
+        """Whether ``key`` is stored (in any tier)."""
+        return self.location.contains(validate_key(key))
+
+    def __contains__(self, key: object) -> bool:
+        return self.contains(key)  # type: ignore[arg-type]
+
+    def remove(self, key: str) -> bool:
+        """Delete ``key`` from every tier that can delete; True if it was stored."""
+        return self.location.delete(validate_key(key))
+
+    def keys(self) -> Iterator[str]:
+        """Every stored key (each once, even when several tiers hold it)."""
+        return self.location.keys()
+
+    def __iter__(self) -> Iterator[str]:
+        return self.keys()
+
+    def info(self, key: str) -> EntryInfo:
+        """Size and last access of ``key``."""
+        return self.location.info(validate_key(key))
+
+    def verify(self, key: str) -> bool:
+        """Re-hash the value a read of ``key`` returns; False if it does not match its key."""
+        validate_key(key)
+        try:
+            with self.location.read_verified(key):
+                return True
+        except StorageCorruption:
+            return False
+
+    # ------------------------------------------------------------------ accounting
+    def usage(self) -> Usage:
+        """Bytes and entries held (composites add a per-member breakdown in ``extra``)."""
+        return self.location.usage()
+
+    def gc(self, max_size: int | str | None = None, max_age: float | None = None) -> GCReport:
+        """Evict from cache levels: least recently used first until each holds at most ``max_size``
+        bytes, and everything not accessed for ``max_age`` seconds.
+
+        Only values that a lower level still holds are evicted, so nothing is lost;
+        the last (authoritative) level of a ``Levels`` stack is never touched.
+        """
+        from .registry import parse_size
+
+        limit = None if max_size is None else parse_size(max_size)
+        if max_age is not None and (not isinstance(max_age, int | float) or max_age < 0):
+            raise InvalidArgument(f"max_age must be a non-negative number of seconds, got {max_age!r}")
+        evicted = freed = 0
+        for cache, backing in _cache_levels(self.location):
+            n, b = _evict(cache, backing, limit, max_age)
+            evicted += n
+            freed += b
+        return GCReport(evicted, freed)
+
+    def describe(self) -> dict[str, Any]:
+        """The topology of this storage as JSON-able data."""
+        return self.location.describe()
+
+    def close(self) -> None:
+        self.location.close()
+
+    def __enter__(self) -> HashKeyStorage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"HashKeyStorage({self.location!r})"
+
+
+class _Prefixed:
+    """A reader that first returns an already-read head, then the rest of a stream."""
+
+    def __init__(self, head: memoryview, rest: BinaryIO) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readinto(self, buf: memoryview) -> int:
+        if self._head.nbytes:
+            n = min(len(buf), self._head.nbytes)
+            buf[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        readinto = getattr(self._rest, "readinto", None)
+        if readinto is not None:
+            return readinto(buf) or 0
+        chunk = self._rest.read(len(buf))
+        buf[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def _cache_levels(location: Location) -> Iterator[tuple[Location, list[Location]]]:
+    """(cache level, the levels below it) for every Levels stack in a topology."""
+    if isinstance(location, Levels):
+        members = [level.location for level in location.levels]
+        for i, member in enumerate(members[:-1]):
+            yield member, members[i + 1 :]
+    for child in location.children():
+        yield from _cache_levels(child)
+
+
+def _evict(cache: Location, backing: list[Location], limit: int | None, max_age: float | None) -> tuple[int, int]:
+    if not cache.writable or not cache.listable:
+        return 0, 0
+    entries = sorted(cache.entries(), key=lambda e: e.last_access or 0.0)
+    total = sum(e.size for e in entries)
+    cutoff = None if max_age is None else time.time() - max_age
+    evicted = freed = 0
+    for entry in entries:
+        too_big = limit is not None and total > limit
+        too_old = cutoff is not None and (entry.last_access or 0.0) < cutoff
+        if not (too_big or too_old):
+            continue
+        if not any(lower.contains(entry.key) for lower in backing):
+            continue  # the only copy: keep it
+        if cache.delete(entry.key):
+            evicted += 1
+            freed += entry.size
+            total -= entry.size
+    return evicted, freed

@@ -1,0 +1,315 @@
+"""A folder on a local disk.
+
+Layout (shared by a plain path and ``Disk(path)``)::
+
+    root/
+      .lakelet-location.json   layout marker, written once
+      .tmp/                    writes in progress (never visible as values)
+      ab/cdef...               the value of key "abcdef..." (read-only file)
+
+A value is written to a unique file in ``.tmp`` and then renamed (or hard-linked)
+into place, so a reader or a crash never sees half a value. The file's mtime is
+its last access (values are immutable, so mtime is free for that) and is bumped
+on read, which is what LRU eviction uses.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .._hashing import validate_key
+from ..errors import InvalidArgument, StorageInternalError
+from .abc import Blob, EntryInfo, Location, Usage, now, translate_errors
+
+LAYOUT = {"layout": "lakelet-hash-v1", "fanout": 2, "hash": "sha256"}
+_MARKER = ".lakelet-location.json"
+_HEX = frozenset("0123456789abcdef")
+_USAGE_TTL = 30.0  # seconds a cached byte count is trusted before the folder is re-scanned
+
+
+class Disk(Location):
+    """Values as read-only files under ``root``; optionally capped at ``max_size`` bytes.
+
+    ``fsync=True`` makes every write durable before it becomes visible (slower).
+    """
+
+    kind = "disk"
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        max_size: int | None = None,
+        fsync: bool = False,
+        track_access: bool = True,
+    ) -> None:
+        if max_size is not None and (not isinstance(max_size, int) or max_size < 0):
+            raise InvalidArgument(f"Disk max_size must be a non-negative int of bytes, got {max_size!r}")
+        root = Path(os.fspath(root)).expanduser()
+        if "\x00" in str(root):
+            raise InvalidArgument(f"Disk root holds a NUL byte: {str(root)!r}")
+        self.root = root.absolute()
+        self.max_size = max_size
+        self.fsync = fsync
+        self.track_access = track_access
+        self._tmp = self.root / ".tmp"
+        self._lock = threading.Lock()
+        self._used: tuple[int, int, float] | None = None  # (bytes, entries, when counted)
+        with translate_errors(self):
+            self._tmp.mkdir(parents=True, exist_ok=True)
+            marker = self.root / _MARKER
+            if not marker.exists():
+                _atomic_write_text(marker, json.dumps(LAYOUT), self._tmp)
+            else:
+                found = json.loads(marker.read_text())
+                if found.get("layout") != LAYOUT["layout"]:
+                    raise StorageInternalError(
+                        f"folder holds an unknown layout {found.get('layout')!r}", location=self
+                    )
+
+    @property
+    def url(self) -> str:
+        return str(self.root)
+
+    def staging_dir(self) -> Path | None:
+        return self._tmp if self.writable else None
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / key[2:]
+
+    # ------------------------------------------------------------------------------ read
+    @contextmanager
+    def read(self, key: str) -> Iterator[Path]:
+        validate_key(key)
+        path = self._path(key)
+        if not self._touch_path(path):
+            raise self._not_found(key)
+        yield path
+
+    def read_bytes(self, key: str) -> bytes:
+        validate_key(key)
+        path = self._path(key)
+        with translate_errors(self, key):
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except FileNotFoundError:
+                raise self._not_found(key) from None
+        self._touch_path(path)
+        return data
+
+    def contains(self, key: str) -> bool:
+        validate_key(key)
+        return self._path(key).is_file()
+
+    def touch(self, key: str) -> bool:
+        validate_key(key)
+        return self._touch_path(self._path(key))
+
+    def _touch_path(self, path: Path) -> bool:
+        if not self.track_access:
+            return path.is_file()
+        try:
+            os.utime(path)
+        except FileNotFoundError:
+            return False
+        except PermissionError:
+            # A folder we may read but not write (a shared, read-only mount): stop tracking
+            # access instead of failing reads; eviction then falls back to write times.
+            self.track_access = False
+            return path.is_file()
+        return True
+
+    def info(self, key: str) -> EntryInfo:
+        validate_key(key)
+        try:
+            st = os.stat(self._path(key))
+        except FileNotFoundError:
+            raise self._not_found(key) from None
+        return EntryInfo(key, st.st_size, last_access=st.st_mtime)
+
+    # ------------------------------------------------------------------------------ write
+    def write(self, key: str, blob: Blob) -> bool:
+        validate_key(key)
+        path = self._path(key)
+        if path.exists():
+            return True
+        if not self._has_room(blob.size):
+            return False
+        with translate_errors(self, key):
+            try:
+                self._publish(path, blob)
+            except OSError as e:
+                if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                    return False  # the disk filled up under us: decline, a lower tier may take it
+                raise
+        with self._lock:
+            if self._used is not None:
+                b, n, t = self._used
+                self._used = (b + blob.size, n + 1, t)
+        return True
+
+    def _publish(self, path: Path, blob: Blob) -> None:
+        if blob.owned and blob.path is not None and not self.fsync:
+            try:
+                os.chmod(blob.path, 0o444)
+                self._place(lambda: os.link(blob.path, path), path)  # type: ignore[arg-type]
+                return
+            except FileExistsError:
+                return  # a concurrent writer published the same content first
+            except OSError as e:
+                if e.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+                    raise
+                # another filesystem, or links not allowed: fall back to a copy
+        tmp = self._tmp / f"{path.parent.name}{path.name[:16]}.{uuid.uuid4().hex}"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+            with open(fd, "wb", closefd=True) as f:
+                if blob.data is not None:
+                    f.write(blob.data)
+                else:
+                    with open(blob.path, "rb") as src:  # type: ignore[arg-type]
+                        _copy_file(src, f, blob.size)
+                if self.fsync:
+                    f.flush()
+                    os.fsync(f.fileno())
+            self._place(lambda: os.rename(tmp, path), path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        if self.fsync:
+            _fsync_dir(path.parent)
+
+    @staticmethod
+    def _place(op, path: Path) -> None:
+        try:
+            op()
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            op()
+
+    def _has_room(self, size: int) -> bool:
+        if self.max_size is None:
+            return True
+        return self._usage_counts()[0] + size <= self.max_size
+
+    def delete(self, key: str) -> bool:
+        validate_key(key)
+        path = self._path(key)
+        with translate_errors(self, key):
+            try:
+                size = path.stat().st_size
+                path.unlink()
+            except FileNotFoundError:
+                return False
+        with self._lock:
+            if self._used is not None:
+                b, n, t = self._used
+                self._used = (max(b - size, 0), max(n - 1, 0), t)
+        return True
+
+    # ------------------------------------------------------------------------------ listing
+    def _scan(self) -> Iterator[os.DirEntry[str]]:
+        with translate_errors(self):
+            try:
+                tops = list(os.scandir(self.root))
+            except FileNotFoundError:
+                return
+            for top in tops:
+                name = top.name
+                if len(name) != 2 or not _HEX.issuperset(name) or not top.is_dir():
+                    continue
+                try:
+                    children = list(os.scandir(top.path))
+                except FileNotFoundError:
+                    continue
+                for entry in children:
+                    if len(entry.name) == 62 and _HEX.issuperset(entry.name):
+                        yield entry
+
+    def keys(self) -> Iterator[str]:
+        for entry in self._scan():
+            yield Path(entry.path).parent.name + entry.name
+
+    def entries(self) -> Iterator[EntryInfo]:
+        for entry in self._scan():
+            try:
+                st = entry.stat()
+            except FileNotFoundError:
+                continue
+            yield EntryInfo(Path(entry.path).parent.name + entry.name, st.st_size, last_access=st.st_mtime)
+
+    def _usage_counts(self) -> tuple[int, int]:
+        with self._lock:
+            cached = self._used
+        if cached is not None and now() - cached[2] < _USAGE_TTL:
+            return cached[0], cached[1]
+        total = count = 0
+        for entry in self.entries():
+            total += entry.size
+            count += 1
+        with self._lock:
+            self._used = (total, count, now())
+        return total, count
+
+    def usage(self) -> Usage:
+        self._used = None  # an explicit question gets a fresh count
+        total, count = self._usage_counts()
+        return Usage(total, count, self.capacity())
+
+    def capacity(self) -> int | None:
+        return self.max_size
+
+    def free_space(self) -> int | None:
+        with translate_errors(self):
+            disk_free = shutil.disk_usage(self.root).free
+        if self.max_size is None:
+            return disk_free
+        return max(min(self.max_size - self._usage_counts()[0], disk_free), 0)
+
+    def describe(self) -> dict:
+        d = super().describe()
+        d["max_size"] = self.max_size
+        return d
+
+
+def _copy_file(src, dst, size: int) -> None:
+    """Kernel-side copy where the platform allows it, else a buffered copy."""
+    try:
+        offset = 0
+        while offset < size:
+            sent = os.copy_file_range(src.fileno(), dst.fileno(), size - offset, offset, offset)
+            if sent == 0:
+                break
+            offset += sent
+        if offset == size:
+            return
+    except (AttributeError, OSError) as e:
+        if isinstance(e, OSError) and e.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+            raise
+    src.seek(0)
+    dst.seek(0)
+    dst.truncate()
+    shutil.copyfileobj(src, dst, 8 * 2**20)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _atomic_write_text(path: Path, text: str, tmp_dir: Path) -> None:
+    tmp = tmp_dir / f"{path.name}.{uuid.uuid4().hex}"
+    tmp.write_text(text)
+    os.replace(tmp, path)

@@ -1,0 +1,143 @@
+"""``Fanout``: fill one location, then the next.
+
+A write goes to the first member that is writable and has room for the value
+(its ``max_size`` cap or the free space of its disk); a read finds the key in
+whichever member holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidArgument, StorageCorruption, StorageKeyNotFound
+from .abc import Blob, EntryInfo, Location, ReadValue, Usage
+
+
+class Fanout(Location):
+    """Several locations used as one, filled in order."""
+
+    kind = "fanout"
+
+    def __init__(self, *locations: Location | str | Any) -> None:
+        from ..registry import open_location
+
+        if not locations:
+            raise InvalidArgument("Fanout needs at least one location")
+        self.locations: tuple[Location, ...] = tuple(open_location(loc) for loc in locations)
+
+    @property
+    def writable(self) -> bool:  # type: ignore[override]
+        return any(loc.writable for loc in self.locations)
+
+    @property
+    def listable(self) -> bool:  # type: ignore[override]
+        return any(loc.listable for loc in self.locations)
+
+    @property
+    def url(self) -> str:
+        return "fanout(" + ", ".join(loc.url for loc in self.locations) + ")"
+
+    def children(self) -> Sequence[Location]:
+        return self.locations
+
+    def staging_dir(self) -> Path | None:
+        for loc in self.locations:
+            if loc.writable:
+                return loc.staging_dir()
+        return None
+
+    @contextmanager
+    def read(self, key: str) -> Iterator[ReadValue]:
+        with self._read(key, verified=False) as value:
+            yield value
+
+    @contextmanager
+    def read_verified(self, key: str) -> Iterator[ReadValue]:
+        with self._read(key, verified=True) as value:
+            yield value
+
+    @contextmanager
+    def _read(self, key: str, *, verified: bool) -> Iterator[ReadValue]:
+        corruption: StorageCorruption | None = None
+        with ExitStack() as stack:
+            for loc in self.locations:
+                reader = loc.read_verified(key) if verified else loc.read(key)
+                try:
+                    value = stack.enter_context(reader)
+                except StorageKeyNotFound:
+                    continue
+                except StorageCorruption as e:
+                    corruption = e  # another member may hold a good copy (e.g. a mirrored Levels)
+                    continue
+                yield value
+                return
+        if corruption is not None:
+            raise corruption
+        raise self._not_found(key)
+
+    def write(self, key: str, blob: Blob) -> bool:
+        if self.contains(key):
+            return True
+        for loc in self.locations:
+            if loc.accepts(blob.size) and loc.write(key, blob):
+                return True
+        return False
+
+    def accepts(self, size: int) -> bool:
+        return any(loc.accepts(size) for loc in self.locations)
+
+    def delete(self, key: str) -> bool:
+        self._require_writable(key)
+        deleted = False
+        for loc in self.locations:
+            if loc.writable:
+                deleted = loc.delete(key) or deleted
+        return deleted
+
+    def contains(self, key: str) -> bool:
+        return any(loc.contains(key) for loc in self.locations)
+
+    def touch(self, key: str) -> bool:
+        touched = False
+        for loc in self.locations:
+            touched = loc.touch(key) or touched
+        return touched
+
+    def info(self, key: str) -> EntryInfo:
+        for loc in self.locations:
+            try:
+                return loc.info(key)
+            except StorageKeyNotFound:
+                continue
+        raise self._not_found(key)
+
+    def keys(self) -> Iterator[str]:
+        seen: set[str] = set()
+        for loc in self.locations:
+            if loc.listable:
+                for key in loc.keys():
+                    if key not in seen:
+                        seen.add(key)
+                        yield key
+
+    def entries(self) -> Iterator[EntryInfo]:
+        seen: set[str] = set()
+        for loc in self.locations:
+            if loc.listable:
+                for entry in loc.entries():
+                    if entry.key not in seen:
+                        seen.add(entry.key)
+                        yield entry
+
+    def capacity(self) -> int | None:
+        caps = [loc.capacity() for loc in self.locations]
+        return None if any(c is None for c in caps) else sum(c for c in caps if c is not None)
+
+    def usage(self) -> Usage:
+        parts = [loc.usage() for loc in self.locations]
+        return Usage(sum(p.bytes for p in parts), sum(p.entries for p in parts), self.capacity(),
+                     {"members": parts})
+

@@ -1,0 +1,345 @@
+"""A location over any fsspec filesystem, below a root prefix.
+
+The layout is Disk's, so a lake folder copied into a bucket (or served by
+nginx) reads as the same location::
+
+    <root>/ab/<remaining 62 hex>     the value of key "ab..."
+
+Anything else under the root (a ``.lakelet-location.json`` marker, ``.tmp``
+folders, half-uploaded temp names) is ignored by listing.
+
+Publishing is atomic and create-only. The default is a conditional put
+(``pipe_file``/``put_file`` with ``mode="create"``): object stores make an
+object visible only when its single PUT, or its whole multipart upload,
+completes, and a ``FileExistsError`` means another writer stored the same
+content first, which is success. Filesystems without a conditional put (SFTP)
+override :meth:`FsspecLocation._publish` with write-to-temp-then-rename.
+
+Subclasses (S3, GCS, Azure, SFTP, Nginx) only build the filesystem, name the
+URL, classify their client library's exceptions and close their connections.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from typing import Any, BinaryIO
+
+from .._hashing import validate_key
+from ..errors import InvalidArgument, StorageError, StorageInternalError
+from .abc import Blob, EntryInfo, ErrorMap, Location, Usage, now, translate_errors
+
+_KEY_TAIL = re.compile(r"([0-9a-f]{2})/([0-9a-f]{62})")
+_USAGE_TTL = 30.0  # seconds a cached byte count is trusted before a capped location re-lists
+
+
+class FsspecLocation(Location):
+    """Values stored as ``<root>/ab/<62 hex>`` objects of an fsspec filesystem.
+
+    ``fs`` should be a private instance (``skip_instance_cache=True``,
+    ``use_listings_cache=False``): values written by other processes must be
+    seen at once, and :meth:`close` releases its connections. ``max_size``
+    caps the bytes this location takes (checked against a listing at most
+    ``_USAGE_TTL`` seconds old).
+    """
+
+    kind = "fsspec"
+    #: backend exception types mapped before the built-in OSError mapping
+    extra_errors: ErrorMap = ()
+
+    def __init__(
+        self,
+        fs: Any,
+        root: str,
+        *,
+        max_size: int | None = None,
+        writable: bool = True,
+    ) -> None:
+        if max_size is not None and (not isinstance(max_size, int) or max_size < 0):
+            raise InvalidArgument(f"{type(self).__name__} max_size must be a non-negative int, got {max_size!r}")
+        if not isinstance(root, str) or "\x00" in root:
+            raise InvalidArgument(f"{type(self).__name__} root must be a str without NUL bytes, got {root!r}")
+        if any(part == ".." for part in root.split("/")):
+            raise InvalidArgument(f"{type(self).__name__} root may not contain '..': {root!r}")
+        self._fs = fs
+        self.root = root.rstrip("/")
+        self.max_size = max_size
+        self.writable = writable
+        self._lock = threading.Lock()
+        self._used: tuple[int, int, float] | None = None  # (bytes, entries, when counted)
+
+    # ------------------------------------------------------------------ subclass hooks
+    def classify(self, error: BaseException) -> type[StorageError] | None:
+        """Pick the lakelet error for a backend exception the type map cannot (codes, statuses)."""
+        return None
+
+    def _close_fs(self, fs: Any) -> None:
+        """Release ``fs``'s connections. The default drops the last reference, which runs
+        the finalizer fsspec implementations register to close their sessions."""
+
+    def _publish(self, path: str, blob: Blob) -> None:
+        """Make ``blob`` visible at ``path`` atomically, unless something is already there."""
+        try:
+            if blob.data is not None:
+                self.fs.pipe_file(path, blob.read_bytes(), mode="create")
+            else:
+                self.fs.put_file(str(blob.path), path, mode="create")
+        except FileExistsError:
+            return  # another writer stored this key first: equal content by construction
+
+    def _last_access(self, info: dict[str, Any]) -> float | None:
+        """Seconds since the epoch of the last access (or, failing that, modification)."""
+        for name in ("atime", "mtime", "LastModified", "last_modified", "updated", "time"):
+            stamp = _epoch(info.get(name))
+            if stamp is not None:
+                return stamp
+        return None
+
+    # ------------------------------------------------------------------ plumbing
+    @property
+    def fs(self) -> Any:
+        """The underlying fsspec filesystem."""
+        if self._fs is None:
+            raise StorageInternalError("this location is closed", location=self)
+        return self._fs
+
+    def errors(self, key: str | None = None) -> AbstractContextManager[None]:
+        """Translate this backend's exceptions into lakelet storage errors."""
+        return translate_errors(self, key, self.extra_errors, self.classify)
+
+    def _path(self, key: str) -> str:
+        return f"{self.root}/{key[:2]}/{key[2:]}"
+
+    def _stat(self, key: str) -> dict[str, Any] | None:
+        """The fsspec info of ``key``'s object, or None if it is not stored."""
+        with self.errors(key):
+            try:
+                info = self.fs.info(self._path(key))
+            except FileNotFoundError:
+                return None
+        return info if info.get("type", "file") == "file" else None
+
+    # ------------------------------------------------------------------ reads
+    @contextmanager
+    def read(self, key: str) -> Iterator[BinaryIO]:
+        validate_key(key)
+        with self.errors(key):
+            try:
+                handle = self.fs.open(self._path(key), "rb")
+            except FileNotFoundError:
+                raise self._not_found(key) from None
+        self._after_read(key)
+        reader = TranslatingReader(handle, lambda: self.errors(key))
+        try:
+            yield reader
+        finally:
+            reader.close()
+
+    def _after_read(self, key: str) -> None:
+        """Hook run after a successful open (access tracking)."""
+
+    def read_bytes(self, key: str) -> bytes:
+        validate_key(key)
+        with self.errors(key):
+            try:
+                data = self.fs.cat_file(self._path(key))
+            except FileNotFoundError:
+                raise self._not_found(key) from None
+        self._after_read(key)
+        return data
+
+    def contains(self, key: str) -> bool:
+        validate_key(key)
+        return self._stat(key) is not None
+
+    def info(self, key: str) -> EntryInfo:
+        validate_key(key)
+        info = self._stat(key)
+        if info is None:
+            raise self._not_found(key)
+        return EntryInfo(key, int(info.get("size") or 0), last_access=self._last_access(info))
+
+    # ------------------------------------------------------------------ writes
+    def write(self, key: str, blob: Blob) -> bool:
+        validate_key(key)
+        if not self.writable:
+            return False
+        if self.contains(key):
+            return True  # a HEAD is far cheaper than re-uploading equal content
+        if not self._has_room(blob.size):
+            return False
+        with self.errors(key):
+            self._publish(self._path(key), blob)
+        with self._lock:
+            if self._used is not None:
+                b, n, t = self._used
+                self._used = (b + blob.size, n + 1, t)
+        return True
+
+    def delete(self, key: str) -> bool:
+        validate_key(key)
+        self._require_writable(key)
+        info = self._stat(key)  # object stores delete missing objects silently: ask first
+        if info is None:
+            return False
+        with self.errors(key):
+            try:
+                self.fs.rm_file(self._path(key))
+            except FileNotFoundError:
+                return False
+        with self._lock:
+            if self._used is not None:
+                b, n, t = self._used
+                self._used = (max(b - int(info.get("size") or 0), 0), max(n - 1, 0), t)
+        return True
+
+    def _has_room(self, size: int) -> bool:
+        if self.max_size is None:
+            return True
+        return self._usage_counts()[0] + size <= self.max_size
+
+    # ------------------------------------------------------------------ listing
+    def _listing(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(key, info) of every value under the root, from one recursive listing."""
+        prefix = f"{self.root}/" if self.root else ""
+        with self.errors():
+            try:
+                found = self.fs.find(self.root, detail=True, withdirs=False)
+            except FileNotFoundError:
+                return
+        for path, info in found.items():
+            path = path.rstrip("/")
+            if not path.startswith(prefix):
+                path = self.fs._strip_protocol(path)  # some backends list full URLs
+                if not path.startswith(prefix):
+                    continue
+            m = _KEY_TAIL.fullmatch(path[len(prefix) :])
+            if m is not None and info.get("type", "file") == "file":
+                yield m.group(1) + m.group(2), info
+
+    def keys(self) -> Iterator[str]:
+        for key, _ in self._listing():
+            yield key
+
+    def entries(self) -> Iterator[EntryInfo]:
+        for key, info in self._listing():
+            yield EntryInfo(key, int(info.get("size") or 0), last_access=self._last_access(info))
+
+    def _usage_counts(self) -> tuple[int, int]:
+        with self._lock:
+            cached = self._used
+        if cached is not None and now() - cached[2] < _USAGE_TTL:
+            return cached[0], cached[1]
+        total = count = 0
+        for entry in self.entries():
+            total += entry.size
+            count += 1
+        with self._lock:
+            self._used = (total, count, now())
+        return total, count
+
+    def usage(self) -> Usage:
+        with self._lock:
+            self._used = None  # an explicit question gets a fresh count
+        total, count = self._usage_counts()
+        return Usage(total, count, self.max_size)
+
+    def capacity(self) -> int | None:
+        return self.max_size
+
+    def free_space(self) -> int | None:
+        if self.max_size is None:
+            return None
+        return max(self.max_size - self._usage_counts()[0], 0)
+
+    # ------------------------------------------------------------------ lifecycle
+    def describe(self) -> dict[str, Any]:
+        d = super().describe()
+        d["max_size"] = self.max_size
+        return d
+
+    def close(self) -> None:
+        fs, self._fs = self._fs, None
+        if fs is not None:
+            self._close_fs(fs)
+
+
+class TranslatingReader(io.RawIOBase):
+    """A binary reader over a backend file whose exceptions become lakelet errors."""
+
+    def __init__(self, handle: Any, errors: Callable[[], AbstractContextManager[None]]) -> None:
+        super().__init__()
+        self._handle = handle
+        self._errors = errors
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return bool(getattr(self._handle, "seekable", lambda: False)())
+
+    def read(self, size: int | None = -1) -> bytes:
+        with self._errors():
+            return self._handle.read(-1 if size is None else size)
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        with self._errors():
+            return self._handle.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._handle.tell()
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                with self._errors():
+                    self._handle.close()
+            finally:
+                super().close()
+
+
+def _epoch(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
+def split_root(root: str) -> str:
+    """Normalise a ``bucket/prefix`` root: no leading/trailing or doubled slashes."""
+    return "/".join(part for part in root.split("/") if part)
+
+
+def require(module: str, extra: str) -> Any:
+    """Import an optional backend library, or say exactly which extra to install."""
+    import importlib
+
+    from ..errors import MissingDependency
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise MissingDependency(
+            f"this location needs the {module!r} package: pip install \"lakelet[{extra}]\""
+        ) from e

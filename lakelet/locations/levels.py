@@ -1,0 +1,209 @@
+"""``Levels``: a cache hierarchy with copy-on-read.
+
+A write goes to the first level that is writable and accepts the value. A read
+asks the levels top-down; a hit at a lower level is copied into every higher
+level that replicates (``Level(..., write=False)`` levels are filled only that
+way). A verified read that meets a corrupt copy deletes it, reads on, and the
+copy-on-read puts good bytes back: the hierarchy heals itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidArgument, StorageCorruption, StorageKeyNotFound
+from ._spool import as_blob
+from .abc import EntryInfo, Location, ReadValue, Usage
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level of a :class:`Levels` stack.
+
+    ``write``: new values may be written here. ``replicate``: values read from a
+    lower level are copied here. ``Level(loc, write=False)`` is a pure cache.
+    """
+
+    location: Location | str | Any
+    write: bool = True
+    replicate: bool = True
+    name: str | None = None
+
+
+class Levels(Location):
+    """Locations stacked fastest-first; see the module docstring."""
+
+    kind = "levels"
+
+    def __init__(self, *levels: Level | Location | str | Any) -> None:
+        from ..registry import open_location
+
+        if not levels:
+            raise InvalidArgument("Levels needs at least one location")
+        resolved = []
+        for level in levels:
+            if not isinstance(level, Level):
+                level = Level(level)
+            resolved.append(Level(open_location(level.location), level.write, level.replicate, level.name))
+        self.levels: tuple[Level, ...] = tuple(resolved)
+
+    # ------------------------------------------------------------------ capabilities
+    @property
+    def writable(self) -> bool:  # type: ignore[override]
+        return any(level.write and level.location.writable for level in self.levels)
+
+    @property
+    def listable(self) -> bool:  # type: ignore[override]
+        return any(level.location.listable for level in self.levels)
+
+    @property
+    def url(self) -> str:
+        return "levels(" + ", ".join(level.location.url for level in self.levels) + ")"
+
+    def children(self) -> Sequence[Location]:
+        return tuple(level.location for level in self.levels)
+
+    def describe(self) -> dict[str, Any]:
+        d = super().describe()
+        for child, level in zip(d["children"], self.levels, strict=True):
+            child["level"] = {"write": level.write, "replicate": level.replicate, "name": level.name}
+        return d
+
+    def _writers(self) -> Iterator[Location]:
+        for level in self.levels:
+            if level.write and level.location.writable:
+                yield level.location
+
+    def staging_dir(self) -> Path | None:
+        for location in self._writers():
+            return location.staging_dir()
+        return None
+
+    # ------------------------------------------------------------------ reading
+    @contextmanager
+    def read(self, key: str) -> Iterator[ReadValue]:
+        with self._read(key, verified=False) as value:
+            yield value
+
+    @contextmanager
+    def read_verified(self, key: str) -> Iterator[ReadValue]:
+        with self._read(key, verified=True) as value:
+            yield value
+
+    @contextmanager
+    def _read(self, key: str, *, verified: bool) -> Iterator[ReadValue]:
+        corruption: StorageCorruption | None = None
+        with ExitStack() as stack:
+            for index, level in enumerate(self.levels):
+                location = level.location
+                reader = location.read_verified(key) if verified else location.read(key)
+                try:
+                    value = stack.enter_context(reader)
+                except StorageKeyNotFound:
+                    continue
+                except StorageCorruption as e:
+                    corruption = e
+                    if location.writable and index < len(self.levels) - 1:
+                        location.delete(key)  # drop the bad copy; copy-on-read restores it
+                    continue
+                if index == 0:
+                    yield value
+                    return
+                yield self._replicate(key, value, index, stack)
+                return
+        if corruption is not None:
+            raise corruption
+        raise self._not_found(key)
+
+    def _replicate(self, key: str, value: ReadValue, index: int, stack: ExitStack) -> ReadValue:
+        """Copy a value found at level ``index`` into the levels above that take copies.
+
+        Returns the value to hand out: a local copy if one was made (zero-copy reads
+        from then on), else the original value or its spooled file.
+        """
+        targets = [
+            level.location
+            for level in self.levels[:index]
+            if level.replicate and level.location.writable and not level.location.contains(key)
+        ]
+        if not targets:
+            return value
+        staging = next((t.staging_dir() for t in targets if t.staging_dir() is not None), None)
+        blob = stack.enter_context(as_blob(value, staging))
+        for target in targets:
+            if target.accepts(blob.size):
+                target.write(key, blob)
+        if isinstance(value, Path):
+            return value
+        for target in targets:  # a local copy now exists: hand out a path to it
+            if target.staging_dir() is not None and target.contains(key):
+                return stack.enter_context(target.read(key))
+        return stack.enter_context(blob.open())
+
+    def contains(self, key: str) -> bool:
+        return any(level.location.contains(key) for level in self.levels)
+
+    def touch(self, key: str) -> bool:
+        touched = False
+        for level in self.levels:
+            touched = level.location.touch(key) or touched
+        return touched
+
+    def info(self, key: str) -> EntryInfo:
+        for level in self.levels:
+            try:
+                return level.location.info(key)
+            except StorageKeyNotFound:
+                continue
+        raise self._not_found(key)
+
+    # ------------------------------------------------------------------ writing
+    def write(self, key: str, blob) -> bool:  # type: ignore[no-untyped-def]
+        for location in self._writers():
+            if location.accepts(blob.size) and location.write(key, blob):
+                return True
+        return False
+
+    def accepts(self, size: int) -> bool:
+        return any(location.accepts(size) for location in self._writers())
+
+    def delete(self, key: str) -> bool:
+        """Remove the key from every level that can delete (caches included, so it cannot reappear)."""
+        self._require_writable(key)
+        deleted = False
+        for level in self.levels:
+            if level.location.writable:
+                deleted = level.location.delete(key) or deleted
+        return deleted
+
+    # ------------------------------------------------------------------ listing
+    def keys(self) -> Iterator[str]:
+        seen: set[str] = set()
+        for level in self.levels:
+            if not level.location.listable:
+                continue
+            for key in level.location.keys():
+                if key not in seen:
+                    seen.add(key)
+                    yield key
+
+    def entries(self) -> Iterator[EntryInfo]:
+        seen: set[str] = set()
+        for level in self.levels:
+            if not level.location.listable:
+                continue
+            for entry in level.location.entries():
+                if entry.key not in seen:
+                    seen.add(entry.key)
+                    yield entry
+
+    def usage(self) -> Usage:
+        total = count = 0
+        for entry in self.entries():
+            total += entry.size
+            count += 1
+        return Usage(total, count, None, {"levels": [level.location.usage() for level in self.levels]})

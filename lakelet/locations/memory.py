@@ -1,0 +1,117 @@
+"""Values in this process's memory: the fastest tier, gone when the process ends.
+
+Every ``Memory()`` owns its own dict (no module-level store), so two instances
+never see each other's values.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import BinaryIO
+
+from .._hashing import validate_key
+from ..errors import InvalidArgument
+from .abc import Blob, EntryInfo, Location, Usage, now
+
+
+class Memory(Location):
+    """An in-process dict of immutable values, optionally capped at ``max_size`` bytes."""
+
+    kind = "memory"
+
+    def __init__(self, *, max_size: int | None = None, name: str = "") -> None:
+        if max_size is not None and (not isinstance(max_size, int) or max_size < 0):
+            raise InvalidArgument(f"Memory max_size must be a non-negative int of bytes, got {max_size!r}")
+        self.max_size = max_size
+        self.name = name
+        self._values: dict[str, bytes] = {}
+        self._access: dict[str, float] = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"memory://{self.name}"
+
+    @contextmanager
+    def read(self, key: str) -> Iterator[BinaryIO]:
+        yield io.BytesIO(self.read_bytes(key))
+
+    def read_bytes(self, key: str) -> bytes:
+        validate_key(key)
+        with self._lock:
+            try:
+                value = self._values[key]
+            except KeyError:
+                raise self._not_found(key) from None
+            self._access[key] = now()
+        return value
+
+    def write(self, key: str, blob: Blob) -> bool:
+        validate_key(key)
+        with self._lock:
+            if key in self._values:
+                return True
+            if self.max_size is not None and self._bytes + blob.size > self.max_size:
+                return False
+        data = blob.read_bytes()  # outside the lock: may read a file
+        with self._lock:
+            if key not in self._values:
+                self._values[key] = data
+                self._access[key] = now()
+                self._bytes += len(data)
+        return True
+
+    def delete(self, key: str) -> bool:
+        validate_key(key)
+        with self._lock:
+            value = self._values.pop(key, None)
+            self._access.pop(key, None)
+            if value is None:
+                return False
+            self._bytes -= len(value)
+            return True
+
+    def contains(self, key: str) -> bool:
+        validate_key(key)
+        return key in self._values
+
+    def touch(self, key: str) -> bool:
+        validate_key(key)
+        with self._lock:
+            if key not in self._values:
+                return False
+            self._access[key] = now()
+            return True
+
+    def keys(self) -> Iterator[str]:
+        with self._lock:
+            snapshot = list(self._values)
+        yield from snapshot
+
+    def info(self, key: str) -> EntryInfo:
+        validate_key(key)
+        with self._lock:
+            if key not in self._values:
+                raise self._not_found(key)
+            return EntryInfo(key, len(self._values[key]), last_access=self._access.get(key))
+
+    def entries(self) -> Iterator[EntryInfo]:
+        with self._lock:
+            snapshot = [EntryInfo(k, len(v), last_access=self._access.get(k)) for k, v in self._values.items()]
+        yield from snapshot
+
+    def usage(self) -> Usage:
+        with self._lock:
+            return Usage(self._bytes, len(self._values), self.max_size)
+
+    def capacity(self) -> int | None:
+        return self.max_size
+
+    def free_space(self) -> int | None:
+        if self.max_size is None:
+            return None
+        return max(self.max_size - self._bytes, 0)

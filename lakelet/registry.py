@@ -1,0 +1,233 @@
+"""One registry from URL schemes (and nested specs) to locations.
+
+Backends are imported lazily, only when their scheme is used, so the core never
+imports s3fs, redis or sshfs. A missing extra raises :class:`MissingDependency`
+saying exactly what to install. Third-party backends register with
+:func:`register_location` or the ``lakelet.locations`` entry-point group.
+
+Specs accepted by :func:`open_location`:
+
+* a :class:`Location` (returned as is), a path (a local folder), or a URL
+  (``memory://``, ``file:///x``, ``s3://bucket/prefix``, ``gs://``, ``az://``,
+  ``sftp://user@host:port/path``, ``scp://...``, ``http(s)://...``, ``redis://host:port/db``);
+* a list: ``Levels`` of its items;
+* a dict with one of ``levels``/``fanout`` (a list), ``small`` (+ ``max_size``),
+  ``level`` (+ ``write``/``replicate``), ``url``/``path`` (+ options, e.g. ``max_size``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+from collections.abc import Callable, Mapping
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import InvalidArgument, MissingDependency
+from .locations.abc import Location
+
+Factory = Callable[..., Location]
+
+#: scheme -> (module, function, extra to install); sorted by scheme (checked in the tests)
+KNOWN_LOCATIONS: dict[str, tuple[str, str, str | None]] = {
+    "abfs": ("lakelet.locations.azure", "from_url", "azure"),
+    "az": ("lakelet.locations.azure", "from_url", "azure"),
+    "azure": ("lakelet.locations.azure", "from_url", "azure"),
+    "file": ("lakelet.registry", "_disk_from_url", None),
+    "gcs": ("lakelet.locations.gcs", "from_url", "gcs"),
+    "gs": ("lakelet.locations.gcs", "from_url", "gcs"),
+    "http": ("lakelet.locations.http", "from_url", "http"),
+    "https": ("lakelet.locations.http", "from_url", "http"),
+    "memory": ("lakelet.registry", "_memory_from_url", None),
+    "redis": ("lakelet.locations.redis", "from_url", "redis"),
+    "rediss": ("lakelet.locations.redis", "from_url", "redis"),
+    "s3": ("lakelet.locations.s3", "from_url", "s3"),
+    "scp": ("lakelet.locations.sftp", "scp_from_url", "sftp"),
+    "sftp": ("lakelet.locations.sftp", "from_url", "sftp"),
+    "ssh": ("lakelet.locations.sftp", "from_url", "sftp"),
+}
+
+
+class _Registry:
+    """Append-only: registered factories are never replaced unless ``clobber=True``."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.factories: dict[str, Factory] = {}
+        self.entry_points_loaded = False
+
+
+_registry = _Registry()
+
+
+def register_location(scheme: str, factory: Factory, *, clobber: bool = False) -> None:
+    """Make ``scheme://...`` URLs open with ``factory(url, **options)``."""
+    scheme = scheme.lower()
+    with _registry.lock:
+        if not clobber and (scheme in _registry.factories or scheme in KNOWN_LOCATIONS):
+            raise InvalidArgument(f"location scheme {scheme!r} is already registered (pass clobber=True)")
+        _registry.factories[scheme] = factory
+
+
+def _load_entry_points() -> None:
+    with _registry.lock:
+        if _registry.entry_points_loaded:
+            return
+        _registry.entry_points_loaded = True
+        found = list(entry_points(group="lakelet.locations"))
+    for ep in found:
+        if ep.name not in _registry.factories:
+            register_location(ep.name, ep.load())
+
+
+def _factory_for(scheme: str) -> Factory:
+    _load_entry_points()
+    with _registry.lock:
+        if scheme in _registry.factories:
+            return _registry.factories[scheme]
+    if scheme not in KNOWN_LOCATIONS:
+        known = ", ".join(sorted({*KNOWN_LOCATIONS, *_registry.factories}))
+        raise InvalidArgument(f"unknown location scheme {scheme!r}; known schemes: {known}")
+    module_name, func, extra = KNOWN_LOCATIONS[scheme]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        if isinstance(e, MissingDependency):
+            raise
+        hint = f'pip install "lakelet[{extra}]"' if extra else "reinstall lakelet"
+        raise MissingDependency(f"{scheme}:// locations need {e.name or 'a missing package'}: {hint}") from e
+    return getattr(module, func)
+
+
+def open_location(spec: Any, **options: Any) -> Location:
+    """Build a Location from a Location, path, URL, list or dict spec (see the module docstring)."""
+    if isinstance(spec, Location):
+        if options:
+            raise InvalidArgument(f"options {sorted(options)} cannot be applied to an existing {spec!r}")
+        return spec
+    if isinstance(spec, os.PathLike):
+        return _disk(Path(spec), options)
+    if isinstance(spec, str):
+        if not spec:
+            raise InvalidArgument("an empty string is not a location")
+        if "://" not in spec:
+            return _disk(Path(spec), options)
+        scheme = urlsplit(spec).scheme.lower()
+        return _factory_for(scheme)(spec, **options)
+    if isinstance(spec, list | tuple):
+        from .locations.levels import Levels
+
+        return Levels(*spec)
+    if isinstance(spec, Mapping):
+        return _from_mapping(dict(spec), options)
+    # Level objects and anything else a composite can take
+    from .locations.levels import Level
+
+    if isinstance(spec, Level):
+        raise InvalidArgument("a Level only makes sense inside Levels(...)")
+    raise InvalidArgument(f"cannot make a location out of {type(spec).__name__}: {spec!r:.100}")
+
+
+def _from_mapping(spec: dict[str, Any], options: dict[str, Any]) -> Location:
+    from .locations.fanout import Fanout
+    from .locations.levels import Levels
+    from .locations.small import Small
+
+    spec = {**spec, **options}
+    if "levels" in spec:
+        items = [_level_item(item) for item in _as_list(spec.pop("levels"), "levels")]
+        _no_more(spec, "levels")
+        return Levels(*items)
+    if "fanout" in spec:
+        items = [open_location(item) for item in _as_list(spec.pop("fanout"), "fanout")]
+        _no_more(spec, "fanout")
+        return Fanout(*items)
+    if "small" in spec:
+        inner = spec.pop("small")
+        if "max_size" not in spec:
+            raise InvalidArgument("a 'small' spec needs max_size")
+        max_size = _size(spec.pop("max_size"))
+        _no_more(spec, "small")
+        return Small(open_location(inner), max_size=max_size)
+    if "level" in spec:
+        raise InvalidArgument("a 'level' spec is only allowed inside 'levels'")
+    for field in ("url", "path"):
+        if field in spec:
+            target = spec.pop(field)
+            if "max_size" in spec:
+                spec["max_size"] = _size(spec["max_size"])
+            return open_location(target, **spec)
+    raise InvalidArgument(f"a location spec needs one of levels/fanout/small/url/path, got keys {sorted(spec)}")
+
+
+def _level_item(item: Any) -> Any:
+    from .locations.levels import Level
+
+    if isinstance(item, Mapping) and "level" in item:
+        item = dict(item)
+        inner = open_location(item.pop("level"))
+        write = bool(item.pop("write", True))
+        replicate = bool(item.pop("replicate", True))
+        name = item.pop("name", None)
+        _no_more(item, "level")
+        return Level(inner, write=write, replicate=replicate, name=name)
+    return open_location(item)
+
+
+def _as_list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list | tuple) or not value:
+        raise InvalidArgument(f"'{what}' must be a non-empty list of location specs, got {value!r:.100}")
+    return list(value)
+
+
+def _no_more(spec: dict[str, Any], what: str) -> None:
+    if spec:
+        raise InvalidArgument(f"unexpected keys {sorted(spec)} in a '{what}' spec")
+
+
+_UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 2**10, "kib": 2**10, "m": 2**20, "mb": 2**20, "mib": 2**20,
+          "g": 2**30, "gb": 2**30, "gib": 2**30, "t": 2**40, "tb": 2**40, "tib": 2**40}
+
+
+def _size(value: Any) -> int:
+    """Bytes from an int or a string such as ``"100 MiB"``."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str):
+        text = value.strip().lower().replace(" ", "")
+        number = text.rstrip("kmgtib")
+        unit = text[len(number):]
+        if number and unit in _UNITS:
+            try:
+                return int(float(number) * _UNITS[unit])
+            except ValueError:
+                pass  # falls through to the error below, which names the bad value
+    raise InvalidArgument(f"a size must be a non-negative int of bytes or a string like '100 MiB', got {value!r}")
+
+
+def _disk(path: Path, options: dict[str, Any]) -> Location:
+    from .locations.disk import Disk
+
+    return Disk(path, **options)
+
+
+def _disk_from_url(url: str, **options: Any) -> Location:
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost"):
+        raise InvalidArgument(f"file:// URLs must be local (file:///path), got {url!r}")
+    return _disk(Path(parts.path), options)
+
+
+def _memory_from_url(url: str, **options: Any) -> Location:
+    from .locations.memory import Memory
+
+    name = url.split("://", 1)[1].strip("/")
+    return Memory(name=name, **options)
+
+
+def parse_size(value: Any) -> int:
+    """Public form of the size parser used by specs (``"100 MiB"`` -> 104857600)."""
+    return _size(value)
