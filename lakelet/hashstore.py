@@ -206,6 +206,10 @@ class HashKeyStorage:
         if max_age is not None and (not isinstance(max_age, int | float) or max_age < 0):
             raise InvalidArgument(f"max_age must be a non-negative number of seconds, got {max_age!r}")
         evicted = freed = 0
+        for member in _walk(self.location):
+            purge = getattr(member, "purge_temporaries", None)
+            if purge is not None and member.writable:
+                purge()  # half-written temporaries of crashed writers, older than an hour
         for cache, backing in _cache_levels(self.location):
             n, b = _evict(cache, backing, limit, max_age)
             evicted += n
@@ -248,6 +252,12 @@ class _Prefixed:
         chunk = self._rest.read(len(buf))
         buf[: len(chunk)] = chunk
         return len(chunk)
+
+
+def _walk(location: Location) -> Iterator[Location]:
+    yield location
+    for child in location.children():
+        yield from _walk(child)
 
 
 def _cache_levels(location: Location) -> Iterator[tuple[Location, list[Location]]]:

@@ -275,6 +275,20 @@ class Disk(Location):
             return disk_free
         return max(min(self.max_size - self._usage_counts()[0], disk_free), 0)
 
+    def purge_temporaries(self, max_age: float = 3600.0) -> int:
+        """Delete temporaries older than ``max_age`` seconds left by crashed writers; returns how many."""
+        removed = 0
+        cutoff = now() - max_age
+        with translate_errors(self):
+            for entry in os.scandir(self._tmp):
+                try:
+                    if entry.stat().st_mtime <= cutoff:
+                        os.unlink(entry.path)
+                        removed += 1
+                except FileNotFoundError:
+                    continue  # its writer finished (renamed it) meanwhile
+        return removed
+
     def describe(self) -> dict:
         d = super().describe()
         d["max_size"] = self.max_size

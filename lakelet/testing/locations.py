@@ -1,0 +1,299 @@
+"""The contract every :class:`~lakelet.locations.abc.Location` keeps, as a reusable test suite.
+
+A backend's test is one subclass that provides three fixtures::
+
+    class TestMyStore(LocationTests):
+        @pytest.fixture
+        def location(self, tmp_path):          # a fresh, empty location
+            return MyStore(tmp_path)
+
+        @pytest.fixture
+        def raw_put(self, location):           # store bytes under a key, bypassing the API
+            return lambda key, data: ...
+
+        @pytest.fixture
+        def raw_get(self, location):           # the stored bytes, or None, bypassing the API
+            return lambda key: ...
+
+Read-only locations set ``read_only = True``; their values arrive through
+``raw_put`` only. Composites run the same suite: their backdoors reach into a member.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from lakelet.errors import (
+    InvalidKey,
+    LakeletError,
+    ReadOnlyLocation,
+    StorageCorruption,
+    StorageKeyNotFound,
+)
+from lakelet.hashstore import HashKeyStorage
+from lakelet.locations.abc import Blob, Location
+
+RawPut = Callable[[str, bytes], None]
+RawGet = Callable[[str], "bytes | None"]
+
+
+def key_of(data: bytes) -> str:
+    """The storage key of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_all(location: Location, key: str) -> bytes:
+    """Read a value through :meth:`Location.read`, whatever form it comes in."""
+    with location.read(key) as value:
+        if isinstance(value, Path):
+            return value.read_bytes()
+        return value.read()
+
+
+class LocationTests:
+    """Contract tests for one Location implementation; see the module docstring."""
+
+    #: the location only reads (writes are declined, deletes refused)
+    read_only: ClassVar[bool] = False
+    #: a value big enough to cross multipart/chunking thresholds
+    large_size: ClassVar[int] = 6 * 2**20
+
+    @pytest.fixture
+    def location(self) -> Location:
+        raise NotImplementedError("a LocationTests subclass must provide the `location` fixture")
+
+    @pytest.fixture
+    def raw_put(self, location: Location) -> RawPut:
+        raise NotImplementedError("a LocationTests subclass must provide the `raw_put` fixture")
+
+    @pytest.fixture
+    def raw_get(self, location: Location) -> RawGet:
+        raise NotImplementedError("a LocationTests subclass must provide the `raw_get` fixture")
+
+    @pytest.fixture
+    def put(self, location: Location, raw_put: RawPut) -> Callable[[bytes], str]:
+        """Store bytes the way this location gets values: write(), or the backdoor if read-only."""
+
+        def _put(data: bytes) -> str:
+            key = key_of(data)
+            if self.read_only:
+                raw_put(key, data)
+            else:
+                assert location.write(key, Blob(data=data)) is True
+            return key
+
+        return _put
+
+    # ------------------------------------------------------------------ empty location
+    def test_missing_key(self, location: Location) -> None:
+        key = key_of(b"never stored")
+        assert not location.contains(key)
+        assert key not in location
+        with pytest.raises(StorageKeyNotFound) as info, location.read(key):
+            pass
+        assert isinstance(info.value, KeyError)
+        assert key in str(info.value)
+        with pytest.raises(StorageKeyNotFound):
+            location.read_bytes(key)
+        with pytest.raises(StorageKeyNotFound):
+            location.info(key)
+
+    def test_empty_listing(self, location: Location) -> None:
+        if location.listable:
+            assert list(location.keys()) == []
+            assert location.usage().entries == 0
+
+    @pytest.mark.parametrize("bad", ["", "abc", "A" * 64, "g" * 64, "0" * 63, "0" * 65, "../" + "0" * 61])
+    def test_malformed_keys_rejected(self, location: Location, bad: str) -> None:
+        with pytest.raises(InvalidKey) as info:
+            location.contains(bad)
+        assert isinstance(info.value, ValueError)
+        with pytest.raises(InvalidKey), location.read(bad):
+            pass
+        if not self.read_only:
+            with pytest.raises(InvalidKey):
+                location.write(bad, Blob(data=b"x"))
+
+    def test_non_string_key_rejected(self, location: Location) -> None:
+        with pytest.raises(InvalidKey):
+            location.contains(123)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ round trips
+    @pytest.mark.parametrize("data", [b"", b"x", b"\x00\xff" * 1000, os.urandom(100_000)])
+    def test_round_trip(self, location: Location, put: Callable[[bytes], str], data: bytes) -> None:
+        key = put(data)
+        assert location.contains(key)
+        assert read_all(location, key) == data
+        assert location.read_bytes(key) == data
+        assert location.info(key).size == len(data)
+
+    def test_read_value_kinds(self, location: Location, put: Callable[[bytes], str]) -> None:
+        key = put(b"kind")
+        with location.read(key) as value:
+            if isinstance(value, Path):
+                assert value.is_file()
+                assert not os.access(value, os.W_OK) or os.geteuid() == 0  # read-only file (root ignores modes)
+            else:
+                assert isinstance(value, io.IOBase) or hasattr(value, "read")
+
+    def test_large_value(self, location: Location, put: Callable[[bytes], str], tmp_path: Path, raw_put: RawPut):
+        data = os.urandom(self.large_size)
+        if self.read_only:
+            key = put(data)
+        else:
+            src = tmp_path / "large.bin"
+            src.write_bytes(data)
+            key = key_of(data)
+            assert location.write(key, Blob(path=src)) is True
+        assert read_all(location, key) == data
+        assert location.info(key).size == len(data)
+
+    def test_owned_blob_survives_caller_cleanup(self, location: Location, tmp_path: Path) -> None:
+        if self.read_only:
+            pytest.skip("read-only location")
+        data = os.urandom(3000)
+        src = tmp_path / "owned.bin"
+        src.write_bytes(data)
+        key = key_of(data)
+        assert location.write(key, Blob(path=src, owned=True)) is True
+        src.unlink()
+        assert read_all(location, key) == data
+
+    def test_write_is_idempotent(self, location: Location, raw_get: RawGet) -> None:
+        if self.read_only:
+            pytest.skip("read-only location")
+        data = b"same bytes"
+        key = key_of(data)
+        assert location.write(key, Blob(data=data)) is True
+        assert location.write(key, Blob(data=data)) is True
+        assert raw_get(key) == data
+        if location.listable:
+            assert list(location.keys()) == [key]
+
+    def test_backdoor_value_is_visible(self, location: Location, raw_put: RawPut) -> None:
+        data = b"put behind the API's back"
+        key = key_of(data)
+        raw_put(key, data)
+        assert location.contains(key)
+        assert read_all(location, key) == data
+
+    def test_written_value_reaches_backend(self, location: Location, raw_get: RawGet) -> None:
+        if self.read_only:
+            pytest.skip("read-only location")
+        data = b"through the front door"
+        key = key_of(data)
+        location.write(key, Blob(data=data))
+        assert raw_get(key) == data
+
+    # ------------------------------------------------------------------ delete
+    def test_delete(self, location: Location, put: Callable[[bytes], str]) -> None:
+        key = put(b"to delete")
+        if self.read_only or not location.writable:
+            with pytest.raises(ReadOnlyLocation):
+                location.delete(key)
+            assert location.contains(key)
+            return
+        assert location.delete(key) is True
+        assert not location.contains(key)
+        assert location.delete(key) is False
+        with pytest.raises(StorageKeyNotFound), location.read(key):
+            pass
+
+    def test_read_only_declines_writes(self, location: Location) -> None:
+        if not self.read_only:
+            assert location.writable
+            return
+        assert not location.writable
+        assert not location.accepts(1)
+        data = b"refused"
+        assert location.write(key_of(data), Blob(data=data)) is False
+        assert not location.contains(key_of(data))
+
+    # ------------------------------------------------------------------ listing and usage
+    def test_keys_and_entries(self, location: Location, put: Callable[[bytes], str]) -> None:
+        values = [b"a", b"bb", b"ccc"]
+        keys = {put(v) for v in values}
+        if not location.listable:
+            pytest.skip("location cannot list")
+        assert set(location.keys()) == keys
+        sizes = {e.key: e.size for e in location.entries()}
+        assert sizes == {key_of(v): len(v) for v in values}
+        usage = location.usage()
+        assert usage.entries == 3
+        assert usage.bytes == 6
+
+    def test_touch(self, location: Location, put: Callable[[bytes], str]) -> None:
+        key = put(b"touched")
+        before = location.info(key).last_access
+        assert location.touch(key) is True
+        after = location.info(key).last_access
+        if before is not None and after is not None:
+            assert after >= before
+        assert location.touch(key_of(b"absent")) is False
+
+    # ------------------------------------------------------------------ integrity
+    def test_read_verified(self, location: Location, put: Callable[[bytes], str], raw_put: RawPut) -> None:
+        good = put(b"good")
+        with location.read_verified(good) as value:
+            data = value.read_bytes() if isinstance(value, Path) else value.read()
+        assert data == b"good"
+        bad = key_of(b"what the key promises")
+        raw_put(bad, b"something else")
+        with pytest.raises(StorageCorruption) as info, location.read_verified(bad):
+            pass
+        assert isinstance(info.value, OSError)
+        assert bad in str(info.value)
+
+    def test_hash_key_storage_over_location(self, location: Location, raw_put: RawPut) -> None:
+        storage = HashKeyStorage(location)
+        data = os.urandom(5000)
+        if self.read_only:
+            raw_put(key_of(data), data)
+            with pytest.raises(LakeletError):
+                storage.write(b"cannot land anywhere")
+            key = key_of(data)
+        else:
+            key = storage.write(data)
+        assert key == key_of(data)
+        assert storage.read_bytes(key) == data
+        assert key in storage
+        assert storage.verify(key)
+
+    def test_concurrent_writes_of_one_key(self, location: Location, raw_get: RawGet) -> None:
+        if self.read_only:
+            pytest.skip("read-only location")
+        data = os.urandom(200_000)
+        key = key_of(data)
+        results: list[bool] = []
+        errors: list[BaseException] = []
+
+        def writer() -> None:
+            try:
+                results.append(location.write(key, Blob(data=data)))
+            except LakeletError as e:  # collected and asserted empty below
+                errors.append(e)
+
+        threads = [threading.Thread(target=writer) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert results == [True] * 6
+        assert raw_get(key) == data
+
+    def test_describe_is_json(self, location: Location) -> None:
+        described = location.describe()
+        json.dumps(described)
+        assert described["kind"] == location.kind
+        assert isinstance(location.url, str)
+        assert repr(location)
