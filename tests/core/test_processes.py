@@ -86,6 +86,7 @@ def test_value_written_by_one_process_is_read_by_another(tmp_path: Path) -> None
     data = os.urandom(10_000)
     key = hashlib.sha256(data).hexdigest()
     HashKeyStorage(root).write(data)
-    code = f"from lakelet import HashKeyStorage; import sys; sys.stdout.buffer.write(HashKeyStorage({str(root)!r}).read_bytes({key!r}))"
+    code = (f"from lakelet import HashKeyStorage; import sys; "
+            f"sys.stdout.buffer.write(HashKeyStorage({str(root)!r}).read_bytes({key!r}))")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True).stdout
     assert out == data
