@@ -27,6 +27,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, BinaryIO
 
 from .._hashing import validate_key
@@ -40,7 +41,9 @@ _USAGE_TTL = 30.0  # seconds a cached byte count is trusted before a capped loca
 class FsspecLocation(Location):
     """Values stored as ``<root>/ab/<62 hex>`` objects of an fsspec filesystem.
 
-    ``fs`` should be a private instance (``skip_instance_cache=True``,
+    ``fs`` is a filesystem, or a function that builds one on first use (so a
+    location over an unreachable server can be constructed, and fails only
+    when used). It should be a private instance (``skip_instance_cache=True``,
     ``use_listings_cache=False``): values written by other processes must be
     seen at once, and :meth:`close` releases its connections. ``max_size``
     caps the bytes this location takes (checked against a listing at most
@@ -65,7 +68,9 @@ class FsspecLocation(Location):
             raise InvalidArgument(f"{type(self).__name__} root must be a str without NUL bytes, got {root!r}")
         if any(part == ".." for part in root.split("/")):
             raise InvalidArgument(f"{type(self).__name__} root may not contain '..': {root!r}")
-        self._fs = fs
+        self._fs = None if callable(fs) and not hasattr(fs, "open") else fs
+        self._factory: Callable[[], Any] | None = fs if self._fs is None else None
+        self._closed = False
         self.root = root.rstrip("/")
         self.max_size = max_size
         self.writable = writable
@@ -91,9 +96,14 @@ class FsspecLocation(Location):
         except FileExistsError:
             return  # another writer stored this key first: equal content by construction
 
+    def _is_missing(self, error: FileNotFoundError) -> bool:
+        """Whether a FileNotFoundError from the client means the object is absent (and not,
+        say, a connection failure that the client reported as "not found")."""
+        return True
+
     def _last_access(self, info: dict[str, Any]) -> float | None:
         """Seconds since the epoch of the last access (or, failing that, modification)."""
-        for name in ("atime", "mtime", "LastModified", "last_modified", "updated", "time"):
+        for name in ("atime", "mtime", "LastModified", "last_modified", "updated", "Last-Modified", "time"):
             stamp = _epoch(info.get(name))
             if stamp is not None:
                 return stamp
@@ -104,7 +114,12 @@ class FsspecLocation(Location):
     def fs(self) -> Any:
         """The underlying fsspec filesystem."""
         if self._fs is None:
-            raise StorageInternalError("this location is closed", location=self)
+            if self._closed or self._factory is None:
+                raise StorageInternalError("this location is closed", location=self)
+            with self._lock:
+                if self._fs is None:
+                    with self.errors():
+                        self._fs = self._factory()
         return self._fs
 
     def errors(self, key: str | None = None) -> AbstractContextManager[None]:
@@ -119,8 +134,10 @@ class FsspecLocation(Location):
         with self.errors(key):
             try:
                 info = self.fs.info(self._path(key))
-            except FileNotFoundError:
-                return None
+            except FileNotFoundError as e:
+                if self._is_missing(e):
+                    return None
+                raise
         return info if info.get("type", "file") == "file" else None
 
     # ------------------------------------------------------------------ reads
@@ -130,8 +147,10 @@ class FsspecLocation(Location):
         with self.errors(key):
             try:
                 handle = self.fs.open(self._path(key), "rb")
-            except FileNotFoundError:
-                raise self._not_found(key) from None
+            except FileNotFoundError as e:
+                if self._is_missing(e):
+                    raise self._not_found(key) from None
+                raise
         self._after_read(key)
         reader = TranslatingReader(handle, lambda: self.errors(key))
         try:
@@ -147,8 +166,10 @@ class FsspecLocation(Location):
         with self.errors(key):
             try:
                 data = self.fs.cat_file(self._path(key))
-            except FileNotFoundError:
-                raise self._not_found(key) from None
+            except FileNotFoundError as e:
+                if self._is_missing(e):
+                    raise self._not_found(key) from None
+                raise
         self._after_read(key)
         return data
 
@@ -264,6 +285,7 @@ class FsspecLocation(Location):
 
     def close(self) -> None:
         fs, self._fs = self._fs, None
+        self._closed = True
         if fs is not None:
             self._close_fs(fs)
 
@@ -322,6 +344,10 @@ def _epoch(value: Any) -> float | None:
         try:
             return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
         except ValueError:
+            pass
+        try:
+            return parsedate_to_datetime(value).timestamp()  # an HTTP date
+        except (TypeError, ValueError):
             return None
     return None
 

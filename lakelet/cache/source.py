@@ -1,0 +1,285 @@
+"""Code identity from normalized source: the AST of a function, without its comments,
+docstrings, formatting or line numbers.
+
+The AST is serialized by :func:`dump_ast`, which skips empty optional fields, so
+a field that a newer Python adds with an empty default (``type_params``) does
+not change the identity of old code. When no trustworthy source exists (code
+from ``exec``, or a file edited on disk after it was imported) the identity
+falls back to the bytecode, which is exact for the running code but specific to
+the Python minor version.
+"""
+
+from __future__ import annotations
+
+import __future__
+import ast
+import copy
+import dis
+import functools
+import hashlib
+import linecache
+import sys
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+_FUTURE_FLAGS = functools.reduce(
+    lambda acc, name: acc | getattr(__future__, name).compiler_flag, __future__.all_feature_names, 0
+)
+_SKIP_FIELDS = frozenset({"type_comment", "kind", "ctx"})
+_GLOBAL_OPS = frozenset({"LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL", "LOAD_NAME"})
+_ATTR_OPS = frozenset({"LOAD_ATTR", "LOAD_METHOD"})
+
+
+@dataclass(frozen=True)
+class CodeIdentity:
+    """What a code object is, for cache keys."""
+
+    digest: str  # hex sha256 of the normalized AST (or of the bytecode)
+    method: str  # "ast" or "bytecode"
+    global_names: tuple[str, ...]  # globals the code (and its nested code) reads, in order
+    attributes: dict[str, tuple[tuple[str, ...], ...]]  # global -> attribute chains read from it
+
+
+# ------------------------------------------------------------------------------ AST
+def strip_docstrings(tree: ast.AST) -> ast.AST:
+    """Remove docstrings of the module, classes and functions in ``tree`` (in place)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                if isinstance(body[0].value.value, str):
+                    node.body = body[1:]
+    return tree
+
+
+def dump_ast(node: object) -> str:
+    """A canonical text of an AST: no positions, no empty optional fields."""
+    out: list[str] = []
+    _dump(node, out)
+    return "".join(out)
+
+
+def _dump(node: object, out: list[str]) -> None:
+    if isinstance(node, ast.AST):
+        out.append(type(node).__name__)
+        out.append("(")
+        for name in node._fields:
+            if name in _SKIP_FIELDS:
+                continue
+            value = getattr(node, name, None)
+            if value is None or (isinstance(value, list) and not value):
+                continue
+            out.append(name)
+            out.append("=")
+            _dump(value, out)
+            out.append(",")
+        out.append(")")
+    elif isinstance(node, list):
+        out.append("[")
+        for item in node:
+            _dump(item, out)
+            out.append(",")
+        out.append("]")
+    else:
+        out.append(f"{type(node).__name__}:{node!r}")
+
+
+def ast_digest(node: ast.AST) -> str:
+    """sha256 of the canonical dump of ``node``."""
+    return hashlib.sha256(dump_ast(node).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# ------------------------------------------------------------------------------ bytecode
+def bytecode_digest(code: types.CodeType) -> str:
+    """sha256 of a code object without file name or line numbers (Python-version specific)."""
+    h = hashlib.sha256(f"py{sys.version_info[0]}.{sys.version_info[1]}".encode())
+    _feed_code(h, code)
+    return h.hexdigest()
+
+
+def _feed_code(h: hashlib._Hash, code: types.CodeType) -> None:
+    parts = (
+        code.co_argcount,
+        code.co_posonlyargcount,
+        code.co_kwonlyargcount,
+        code.co_flags,
+        code.co_names,
+        code.co_varnames,
+        code.co_freevars,
+        code.co_cellvars,
+    )
+    h.update(repr(parts).encode())
+    h.update(code.co_code)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _feed_code(h, const)
+        else:
+            h.update(f"{type(const).__name__}:{const!r};".encode())
+
+
+def _same_code(a: types.CodeType, b: types.CodeType) -> bool:
+    """Equal bytecode, names and constants (recursively), ignoring positions."""
+    if (a.co_code, a.co_names, a.co_varnames, a.co_freevars, a.co_cellvars, a.co_flags) != (
+        b.co_code,
+        b.co_names,
+        b.co_varnames,
+        b.co_freevars,
+        b.co_cellvars,
+        b.co_flags,
+    ):
+        return False
+    if len(a.co_consts) != len(b.co_consts):
+        return False
+    for x, y in zip(a.co_consts, b.co_consts, strict=True):
+        if isinstance(x, types.CodeType) and isinstance(y, types.CodeType):
+            if not _same_code(x, y):
+                return False
+        elif type(x) is not type(y) or x != y:
+            return False
+    return True
+
+
+# ------------------------------------------------------------------------------ globals
+def code_globals(code: types.CodeType) -> tuple[tuple[str, ...], dict[str, tuple[tuple[str, ...], ...]]]:
+    """Global names a code object (and its nested code) reads, and the attribute chains read from them."""
+    names: dict[str, None] = {}
+    chains: dict[str, dict[tuple[str, ...], None]] = {}
+    for sub in _walk_code(code):
+        current: str | None = None
+        chain: list[str] = []
+        for ins in dis.get_instructions(sub):
+            if ins.opname in _ATTR_OPS and current is not None:
+                chain.append(ins.argval)
+                continue
+            if current is not None and chain:
+                chains.setdefault(current, {})[tuple(chain)] = None
+            current, chain = None, []
+            if ins.opname in _GLOBAL_OPS:
+                names[ins.argval] = None
+                current = ins.argval
+        if current is not None and chain:
+            chains.setdefault(current, {})[tuple(chain)] = None
+    return tuple(names), {k: tuple(v) for k, v in chains.items()}
+
+
+def _walk_code(code: types.CodeType) -> Iterator[types.CodeType]:
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _walk_code(const)
+
+
+# ------------------------------------------------------------------------------ finding source
+class SourceIndex:
+    """Parsed files, keyed by file name and text, so each file is parsed once per content."""
+
+    def __init__(self) -> None:
+        self._trees: dict[str, tuple[str, ast.Module | None]] = {}
+
+    def tree(self, filename: str) -> tuple[ast.Module, str] | None:
+        """The parsed source of ``filename`` (a file, or a notebook cell in ``linecache``)."""
+        if filename.startswith("<") and filename not in linecache.cache:
+            return None
+        lines = linecache.getlines(filename)
+        if not lines:
+            return None
+        text = "".join(lines)
+        cached = self._trees.get(filename)
+        if cached is not None and cached[0] == text:
+            return (cached[1], text) if cached[1] is not None else None
+        try:
+            tree: ast.Module | None = ast.parse(text, filename)
+        except (SyntaxError, ValueError):
+            tree = None
+        self._trees[filename] = (text, tree)
+        return (tree, text) if tree is not None else None
+
+    def identity(self, code: types.CodeType) -> CodeIdentity:
+        """The identity of ``code``: its normalized AST if the source is found and current."""
+        names, attrs = code_globals(code)
+        node = self._verified_node(code)
+        if node is None:
+            return CodeIdentity(bytecode_digest(code), "bytecode", names, attrs)
+        return CodeIdentity(ast_digest(_normalized(node)), "ast", names, attrs)
+
+    def class_node(self, cls: type, filename: str, line: int | None) -> ast.ClassDef | None:
+        """The ``class`` statement of ``cls`` in ``filename`` (the one containing ``line`` if several)."""
+        found = self.tree(filename)
+        if found is None:
+            return None
+        candidates = [n for n in ast.walk(found[0]) if isinstance(n, ast.ClassDef) and n.name == cls.__name__]
+        if line is not None:
+            candidates = [n for n in candidates if n.lineno <= line <= (n.end_lineno or n.lineno)]
+        return candidates[-1] if candidates else None
+
+    def _verified_node(self, code: types.CodeType) -> ast.AST | None:
+        found = self.tree(code.co_filename)
+        if found is None:
+            return None
+        tree, _ = found
+        node, statement = _find_node(tree, code)
+        if node is None or statement is None:
+            return None
+        # The file may have been edited since the code was compiled: recompile the
+        # enclosing statement and check that it yields the very code we run.
+        module = ast.Module(body=[statement], type_ignores=[])
+        try:
+            compiled = compile(module, code.co_filename, "exec", flags=code.co_flags & _FUTURE_FLAGS, dont_inherit=True)
+        except (SyntaxError, ValueError):
+            return None
+        for candidate in _walk_code(compiled):
+            if candidate.co_qualname == code.co_qualname and candidate.co_firstlineno == code.co_firstlineno:
+                return node if _same_code(candidate, code) else None
+        return None
+
+
+def _first_line(node: ast.AST) -> int:
+    decorators = getattr(node, "decorator_list", ())
+    return min([node.lineno, *(d.lineno for d in decorators)])
+
+
+def _find_node(tree: ast.Module, code: types.CodeType) -> tuple[ast.AST | None, ast.stmt | None]:
+    """The def/lambda node of ``code`` and the top-level statement that holds it."""
+    line = code.co_firstlineno
+    for statement in tree.body:
+        if not (statement.lineno <= line <= (statement.end_lineno or statement.lineno)) and not (
+            _first_line(statement) <= line <= (statement.end_lineno or statement.lineno)
+        ):
+            continue
+        if code.co_name == "<lambda>":
+            lambdas = [n for n in ast.walk(statement) if isinstance(n, ast.Lambda) and n.lineno == line]
+            return _pick_lambda(lambdas, code), statement
+        for node in ast.walk(statement):
+            if (
+                isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                and node.name == code.co_name
+                and _first_line(node) == line
+            ):
+                return node, statement
+        return None, statement
+    return None, None
+
+
+def _pick_lambda(lambdas: list[ast.Lambda], code: types.CodeType) -> ast.Lambda | None:
+    if len(lambdas) <= 1:
+        return lambdas[0] if lambdas else None
+    columns = [col for (ln, _, col, _) in code.co_positions() if ln == code.co_firstlineno and col]
+    if not columns:
+        return None
+    start = min(columns)
+    inside = [n for n in lambdas if n.col_offset <= start <= (n.end_col_offset or n.col_offset)]
+    if not inside:
+        return None
+    return max(inside, key=lambda n: n.col_offset)  # the innermost lambda that holds the body
+
+
+def _normalized(node: ast.AST) -> ast.AST:
+    """A copy of a def/lambda node without docstrings or its own decorators (they wrap it; they are not it)."""
+    clone = copy.deepcopy(node)
+    if isinstance(clone, ast.FunctionDef | ast.AsyncFunctionDef):
+        clone.decorator_list = []
+    return strip_docstrings(clone)
+
+
+__all__ = ["CodeIdentity", "SourceIndex", "ast_digest", "bytecode_digest", "code_globals", "dump_ast"]

@@ -1,0 +1,140 @@
+"""Azure Blob Storage (and Azurite), through adlfs.
+
+Writes are create-only uploads (``overwrite=False``; a 409 means another
+writer stored the key first, which is success); a staged-block upload is
+committed, and so becomes visible, in one step. The container is created on
+the first write that finds it missing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from ..errors import (
+    InvalidArgument,
+    StorageAccessDenied,
+    StorageError,
+    StorageKeyNotFound,
+    StorageNetworkConnectionError,
+)
+from .abc import Blob
+from .fsspec_location import FsspecLocation, require, split_root
+
+
+class Azure(FsspecLocation):
+    """Values as blobs ``<container>/<prefix>/ab/<62 hex>``.
+
+    Credentials: a ``connection_string``, or ``account_name`` with
+    ``account_key``/``sas_token``/``credential``; without any, adlfs falls back
+    to ``AZURE_STORAGE_*`` variables and ``DefaultAzureCredential``.
+    ``connect_timeout``/``read_timeout`` (seconds) and ``retries`` bound how long
+    a dead endpoint can stall a call. Further ``options`` go to
+    ``adlfs.AzureBlobFileSystem``.
+    """
+
+    kind = "azure"
+
+    def __init__(
+        self,
+        container: str,
+        *,
+        prefix: str = "",
+        connection_string: str | None = None,
+        account_name: str | None = None,
+        account_key: str | None = None,
+        sas_token: str | None = None,
+        credential: Any = None,
+        create_container: bool = True,
+        max_size: int | None = None,
+        connect_timeout: float = 10,
+        read_timeout: float = 60,
+        retries: int = 2,
+        **options: Any,
+    ) -> None:
+        if not isinstance(container, str) or not 3 <= len(container) <= 63 or "/" in container:
+            raise InvalidArgument(f"Azure container must be a name of 3-63 characters, got {container!r}")
+        adlfs = require("adlfs", "azure")
+        self._azure = require("azure.core.exceptions", "azure")
+        self.container = container
+        self.prefix = split_root(prefix)
+        self.create_container = create_container
+        fs = adlfs.AzureBlobFileSystem(
+            connection_string=connection_string,
+            account_name=account_name,
+            account_key=account_key,
+            sas_token=sas_token,
+            credential=credential,
+            connection_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            skip_instance_cache=True,
+            use_listings_cache=False,
+            **options,
+        )
+        # adlfs passes these per-operation options to the Azure SDK, whose retry
+        # policy reads `retry_total` from them (the default, 10 retries, stalls for minutes)
+        fs._timeout_kwargs["retry_total"] = retries
+        self.account_name = fs.account_name
+        root = f"{container}/{self.prefix}" if self.prefix else container
+        super().__init__(fs, root, max_size=max_size)
+        errors = self._azure
+        self.extra_errors = (
+            ((errors.ServiceRequestError, errors.ServiceResponseError), StorageNetworkConnectionError),
+            ((errors.ClientAuthenticationError,), StorageAccessDenied),
+            ((errors.ResourceNotFoundError,), StorageKeyNotFound),
+        )
+
+    @property
+    def url(self) -> str:
+        return f"az://{self.root}"
+
+    def classify(self, error: BaseException) -> type[StorageError] | None:
+        if isinstance(error, self._azure.HttpResponseError):
+            if error.status_code in (401, 403):
+                return StorageAccessDenied
+            if error.status_code == 404:
+                return StorageKeyNotFound
+        if type(error).__name__ == "FSTimeoutError":
+            return StorageNetworkConnectionError
+        return None
+
+    def _publish(self, path: str, blob: Blob) -> None:
+        try:
+            super()._publish(path, blob)
+        except (FileNotFoundError, self._azure.ResourceNotFoundError):
+            if not self.create_container:
+                raise
+            try:
+                self.fs.mkdir(self.container)
+            except FileExistsError:
+                pass  # created concurrently
+            super()._publish(path, blob)
+
+    def _close_fs(self, fs: Any) -> None:
+        from adlfs.spec import close_service_client
+        from fsspec.asyn import sync
+
+        sync(fs.loop, close_service_client, fs)
+
+    def describe(self) -> dict[str, Any]:
+        d = super().describe()
+        d.update(account_name=self.account_name, container=self.container, prefix=self.prefix)
+        return d
+
+
+def from_url(url: str, **options: Any) -> Azure:
+    """``az://container/prefix`` (also ``abfs://``) -> :class:`Azure`; credentials as keywords
+    or ``AZURE_STORAGE_CONNECTION_STRING``/``AZURE_STORAGE_ACCOUNT_NAME``/``..._KEY``."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("az", "abfs", "azure") or not parts.netloc:
+        raise InvalidArgument(f"not an az:// URL with a container: {url!r}")
+    container = parts.netloc.split("@", 1)[0]
+    query = dict(parse_qsl(parts.query))
+    if "max_size" in query:
+        options.setdefault("max_size", int(query.pop("max_size")))
+    for name, value in query.items():
+        options.setdefault(name, value)
+    return Azure(container, prefix=parts.path, **options)
+
+
+__all__ = ["Azure", "from_url"]

@@ -1,0 +1,114 @@
+"""Google Cloud Storage (and emulators such as fake-gcs-server), through gcsfs.
+
+Writes are conditional uploads (``ifGenerationMatch=0``): a simple upload for
+small values, a resumable upload above, visible only when it completes. The
+bucket is created on the first write that finds it missing.
+
+gcsfs >= 2025 asks the Storage Control gRPC API about every bucket unless
+``GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false``; against anything but Google (an
+emulator, a proxy) that stalls each call for a minute, so it is set to
+``false`` before gcsfs is first imported unless the environment says otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from ..errors import InvalidArgument, StorageError, StorageNetworkConnectionError
+from .abc import Blob
+from .fsspec_location import FsspecLocation, require, split_root
+
+_HNS_FLAG = "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"
+
+
+class GCS(FsspecLocation):
+    """Values as objects ``<bucket>/<prefix>/ab/<62 hex>`` of a GCS bucket.
+
+    ``token`` is anything gcsfs accepts (``"anon"``, ``"google_default"``, a
+    service-account JSON path...). Further ``options`` go to ``gcsfs.GCSFileSystem``.
+    """
+
+    kind = "gcs"
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        endpoint_url: str | None = None,
+        token: Any = None,
+        project: str | None = None,
+        create_bucket: bool = True,
+        max_size: int | None = None,
+        timeout: float = 30,
+        **options: Any,
+    ) -> None:
+        if not isinstance(bucket, str) or not 3 <= len(bucket) <= 222 or "/" in bucket:
+            raise InvalidArgument(f"GCS bucket must be a name of 3-222 characters without '/', got {bucket!r}")
+        os.environ.setdefault(_HNS_FLAG, "false")  # must precede the first import of gcsfs
+        gcsfs = require("gcsfs", "gcs")
+        aiohttp = require("aiohttp", "gcs")
+        self.bucket = bucket
+        self.prefix = split_root(prefix)
+        self.endpoint_url = endpoint_url
+        self.project = project
+        self.create_bucket = create_bucket
+        kwargs: dict[str, Any] = {"token": token, "project": project, **options}
+        if endpoint_url is not None:
+            kwargs["endpoint_url"] = endpoint_url
+        kwargs.setdefault("requests_timeout", timeout)  # per HTTP request, not per (long) upload
+        fs = gcsfs.GCSFileSystem(skip_instance_cache=True, use_listings_cache=False, **kwargs)
+        root = f"{bucket}/{self.prefix}" if self.prefix else bucket
+        super().__init__(fs, root, max_size=max_size)
+        self.extra_errors = (
+            ((aiohttp.ClientConnectionError, aiohttp.ServerTimeoutError), StorageNetworkConnectionError),
+        )
+
+    @property
+    def url(self) -> str:
+        return f"gs://{self.root}"
+
+    def classify(self, error: BaseException) -> type[StorageError] | None:
+        if type(error).__name__ == "FSTimeoutError":
+            return StorageNetworkConnectionError
+        return None
+
+    def _publish(self, path: str, blob: Blob) -> None:
+        try:
+            super()._publish(path, blob)
+        except FileNotFoundError:
+            if not self.create_bucket:
+                raise
+            try:
+                self.fs.mkdir(self.bucket, create_parents=True)
+            except FileExistsError:
+                pass  # created concurrently
+            super()._publish(path, blob)
+
+    def _close_fs(self, fs: Any) -> None:
+        session = getattr(fs, "_session", None)
+        if session is not None:
+            fs.close_session(fs.loop, session)
+
+    def describe(self) -> dict[str, Any]:
+        d = super().describe()
+        d.update(bucket=self.bucket, prefix=self.prefix, endpoint_url=self.endpoint_url)
+        return d
+
+
+def from_url(url: str, **options: Any) -> GCS:
+    """``gs://bucket/prefix[?endpoint_url=..&project=..]`` (also ``gcs://``) -> :class:`GCS`."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("gs", "gcs") or not parts.netloc:
+        raise InvalidArgument(f"not a gs:// URL with a bucket: {url!r}")
+    query = dict(parse_qsl(parts.query))
+    if "max_size" in query:
+        options.setdefault("max_size", int(query.pop("max_size")))
+    for name, value in query.items():
+        options.setdefault(name, value)
+    return GCS(parts.netloc, prefix=parts.path, **options)
+
+
+__all__ = ["GCS", "from_url"]

@@ -1,0 +1,206 @@
+"""Amazon S3 and S3-compatible servers (MinIO, Ceph, moto...), through s3fs.
+
+``S3('my-s3-host', 'my-bucket')`` talks to ``https://my-s3-host``; pass a URL
+with a scheme for anything else. Credentials, region and endpoint fall back to
+the standard AWS environment variables (``AWS_ACCESS_KEY_ID``,
+``AWS_SECRET_ACCESS_KEY``, ``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``) and
+then to botocore's usual chain (config files, instance roles).
+
+Writes are conditional puts (``If-None-Match: *``): one PUT for values up to
+100 MiB, a multipart upload above, which S3 makes visible only when it
+completes. The bucket is created on the first write that finds it missing
+(``create_bucket=False`` turns that off).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from .._hashing import validate_key
+from ..errors import (
+    InvalidArgument,
+    StorageAccessDenied,
+    StorageError,
+    StorageKeyNotFound,
+    StorageNetworkConnectionError,
+)
+from .abc import Blob, EntryInfo
+from .fsspec_location import FsspecLocation, require, split_root
+
+_DENIED = {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled"}
+_MISSING = {"NoSuchKey", "NoSuchBucket", "404", "NotFound"}
+
+
+class S3(FsspecLocation):
+    """Values as objects ``<bucket>/<prefix>/ab/<62 hex>`` of an S3 bucket.
+
+    ``connect_timeout``/``read_timeout`` (seconds) and ``retries`` bound how long
+    a dead server can stall a call; further ``options`` go to ``s3fs.S3FileSystem``.
+    """
+
+    kind = "s3"
+
+    def __init__(
+        self,
+        endpoint_or_host: str | None,
+        bucket: str,
+        *,
+        prefix: str = "",
+        key: str | None = None,
+        secret: str | None = None,
+        region: str | None = None,
+        create_bucket: bool = True,
+        max_size: int | None = None,
+        connect_timeout: float = 5,
+        read_timeout: float = 60,
+        retries: int = 2,
+        **options: Any,
+    ) -> None:
+        if not isinstance(bucket, str) or not 3 <= len(bucket) <= 63 or "/" in bucket:
+            raise InvalidArgument(f"S3 bucket must be a name of 3-63 characters without '/', got {bucket!r}")
+        s3fs = require("s3fs", "s3")
+        botocore = require("botocore.exceptions", "s3")
+        self.endpoint_url = _endpoint(endpoint_or_host or os.environ.get("AWS_ENDPOINT_URL"))
+        self.bucket = bucket
+        self.prefix = split_root(prefix)
+        self.region = region or os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION")
+        self.create_bucket = create_bucket
+        self._error_types = botocore
+        config = dict(options.pop("config_kwargs", {}))
+        config.setdefault("connect_timeout", connect_timeout)
+        config.setdefault("read_timeout", read_timeout)
+        config.setdefault("retries", {"max_attempts": retries, "mode": "standard"})
+        client_kwargs = dict(options.pop("client_kwargs", {}))
+        if self.region and self.region != "us-east-1":
+            # us-east-1 is the default; naming it makes some servers reject bucket creation
+            client_kwargs.setdefault("region_name", self.region)
+        fs = s3fs.S3FileSystem(
+            endpoint_url=self.endpoint_url,
+            key=key,
+            secret=secret,
+            client_kwargs=client_kwargs,
+            config_kwargs=config,
+            skip_instance_cache=True,
+            use_listings_cache=False,
+            **options,
+        )
+        fs.retries = max(retries, 1)  # s3fs's own retry loop, on top of botocore's
+        root = f"{bucket}/{self.prefix}" if self.prefix else bucket
+        super().__init__(fs, root, max_size=max_size)
+        self.extra_errors = (
+            ((botocore.EndpointConnectionError, botocore.ConnectionError), StorageNetworkConnectionError),
+            ((botocore.ConnectTimeoutError, botocore.ReadTimeoutError), StorageNetworkConnectionError),
+            (botocore.HTTPClientError, StorageNetworkConnectionError),
+            (botocore.NoCredentialsError, StorageAccessDenied),
+        )
+
+    @property
+    def url(self) -> str:
+        return f"s3://{self.root}"
+
+    def classify(self, error: BaseException) -> type[StorageError] | None:
+        client_error = self._error_types.ClientError
+        for e in _causes(error):
+            if isinstance(e, client_error):
+                code = str(e.response.get("Error", {}).get("Code", ""))
+                if code in _DENIED:
+                    return StorageAccessDenied
+                if code in _MISSING:
+                    return StorageKeyNotFound
+        return None
+
+    # A HEAD of the exact object: s3fs's info() would also list the "directory" on a miss.
+    def _head(self, key: str) -> dict[str, Any] | None:
+        bucket, _, path = self._path(key).partition("/")
+        with self.errors(key):
+            try:
+                return self.fs.call_s3("head_object", Bucket=bucket, Key=path)
+            except FileNotFoundError:
+                return None
+
+    def contains(self, key: str) -> bool:
+        validate_key(key)
+        return self._head(key) is not None
+
+    def info(self, key: str) -> EntryInfo:
+        validate_key(key)
+        head = self._head(key)
+        if head is None:
+            raise self._not_found(key)
+        return EntryInfo(key, int(head["ContentLength"]), last_access=self._last_access(head))
+
+    def _publish(self, path: str, blob: Blob) -> None:
+        try:
+            super()._publish(path, blob)
+        except FileNotFoundError:
+            if not self.create_bucket:
+                raise
+            self._make_bucket()
+            super()._publish(path, blob)
+
+    def _make_bucket(self) -> None:
+        params: dict[str, Any] = {"Bucket": self.bucket}
+        if self.region and self.region != "us-east-1":
+            params["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        try:
+            self.fs.call_s3("create_bucket", **params)
+        except FileExistsError:
+            pass  # created concurrently (BucketAlreadyOwnedByYou)
+        self.fs.invalidate_cache(self.bucket)
+
+    def _close_fs(self, fs: Any) -> None:
+        s3 = getattr(fs, "_s3", None)
+        if s3 is not None:
+            fs.close_session(fs.loop, s3)
+
+    def describe(self) -> dict[str, Any]:
+        d = super().describe()
+        d.update(endpoint_url=self.endpoint_url, bucket=self.bucket, prefix=self.prefix)
+        return d
+
+
+def _endpoint(value: str | None) -> str | None:
+    """``host`` -> ``https://host``; a URL with a scheme is kept; None means AWS."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or "\x00" in value or " " in value:
+        raise InvalidArgument(f"S3 endpoint must be a host name or URL, got {value!r}")
+    if "://" in value:
+        scheme = value.split("://", 1)[0].lower()
+        if scheme not in ("http", "https"):
+            raise InvalidArgument(f"S3 endpoint must be http(s), got {value!r}")
+        return value.rstrip("/")
+    return f"https://{value.rstrip('/')}"
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """``error`` and the chain of exceptions it was raised from (s3fs wraps ClientError)."""
+    chain: list[BaseException] = []
+    seen: BaseException | None = error
+    while seen is not None and seen not in chain and len(chain) < 8:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return chain
+
+
+def from_url(url: str, **options: Any) -> S3:
+    """``s3://bucket/prefix?endpoint_url=http://host:9000`` -> :class:`S3`.
+
+    The endpoint may also come from ``options`` or ``AWS_ENDPOINT_URL``; other
+    query parameters (``region``, ``max_size``) become keyword arguments.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise InvalidArgument(f"not an s3:// URL with a bucket: {url!r}")
+    query = dict(parse_qsl(parts.query))
+    endpoint = options.pop("endpoint_url", None) or query.pop("endpoint_url", None) or query.pop("endpoint", None)
+    if "max_size" in query:
+        options.setdefault("max_size", int(query.pop("max_size")))
+    for name, value in query.items():
+        options.setdefault(name, value)
+    return S3(endpoint, parts.netloc, prefix=parts.path, **options)
+
+
+__all__ = ["S3", "from_url"]
