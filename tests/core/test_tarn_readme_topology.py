@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lakelet import SFTP, S3, Fanout, HashKeyStorage, Level, Levels, RedisLocation, Small
+from lakelet import S3, SFTP, Fanout, HashKeyStorage, Level, Levels, RedisLocation, Small
 from lakelet.locations.abc import Blob, Location
 from lakelet.testing.locations import LocationTests
 
