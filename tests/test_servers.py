@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from lakelet.testing import pytest_plugin
-from lakelet.testing.servers import AzureServer, RedisServer, ServerUnavailable
+from lakelet.testing.servers import AzureServer, RedisServer, ServerUnavailable, SftpServer
 
 
 def _port_answers(port: int) -> bool:
@@ -136,6 +136,25 @@ def test_durable_redis_survives_kill(tmp_path):
             assert client.get("k") == b"kept"
         finally:
             client.close()
+
+
+def test_killed_sftp_server_drops_open_sessions(tmp_path):
+    import asyncssh
+    from sshfs import SSHFileSystem
+
+    with pytest_plugin.start_or_skip(SftpServer(workdir=tmp_path)) as server:
+        fs = SSHFileSystem(
+            server.host,
+            port=server.port,
+            username=server.username,
+            client_keys=[str(server.client_key)],
+            known_hosts=str(server.known_hosts),
+            skip_instance_cache=True,
+        )
+        fs.pipe_file(str(server.root / "a"), b"x")
+        server.kill()
+        with pytest.raises((asyncssh.Error, OSError)):  # "not open" or "reset by peer", by timing
+            fs.cat_file(str(server.root / "a"))
 
 
 def test_stopped_s3_server_stops_answering(private_s3_server):

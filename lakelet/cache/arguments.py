@@ -300,8 +300,11 @@ def _pandas_values(walk: _Walk, values: Any) -> None:
     walk.h.update(b"P" + str(dtype).encode() + b"|")
     if isinstance(dtype, np.dtype):  # object: the inferred kind keeps 1 and "1" apart
         walk.h.update(pd.api.types.infer_dtype(values, skipna=False).encode())
+        data = np.asarray(values, dtype=object)
+    else:
+        data = values.array
     try:
-        rows = pd.util.hash_array(np.asarray(values, dtype=object) if dtype.hasobject else values)
+        rows = pd.util.hash_array(data)
     except TypeError:  # unhashable elements (lists, dicts): walk them one by one
         walk.feed(list(values))
         return
@@ -325,7 +328,7 @@ def _series(walk: _Walk, s: Any) -> None:
     walk.h.update(b"Y")
     walk.feed(s.name)
     _index(walk, s.index)
-    _pandas_values(walk, s.array)
+    _pandas_values(walk, s)
 
 
 def _dataframe(walk: _Walk, df: Any) -> None:
@@ -333,7 +336,7 @@ def _dataframe(walk: _Walk, df: Any) -> None:
     _index(walk, df.columns)
     _index(walk, df.index)
     for i in range(df.shape[1]):
-        _pandas_values(walk, df.iloc[:, i].array)
+        _pandas_values(walk, df.iloc[:, i])
     if df.attrs:
         walk.feed(dict(df.attrs))
 

@@ -37,9 +37,7 @@ def mark_unstable(func: F) -> F:
     try:
         setattr(target, MARK, True)
     except (AttributeError, TypeError) as e:
-        raise InvalidArgument(
-            f"cannot mark {target!r}: it does not accept attributes (builtin or C function?)"
-        ) from e
+        raise InvalidArgument(f"cannot mark {target!r}: it does not accept attributes (builtin or C function?)") from e
     return func
 
 

@@ -10,8 +10,8 @@ the Python minor version.
 """
 
 from __future__ import annotations
+import __future__ as _future
 
-import __future__
 import ast
 import copy
 import dis
@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 _FUTURE_FLAGS = functools.reduce(
-    lambda acc, name: acc | getattr(__future__, name).compiler_flag, __future__.all_feature_names, 0
+    lambda acc, name: acc | getattr(_future, name).compiler_flag, _future.all_feature_names, 0
 )
 _SKIP_FIELDS = frozenset({"type_comment", "kind", "ctx"})
 _GLOBAL_OPS = frozenset({"LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL", "LOAD_NAME"})
@@ -47,10 +47,14 @@ def strip_docstrings(tree: ast.AST) -> ast.AST:
     for node in ast.walk(tree):
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                if isinstance(body[0].value.value, str):
-                    node.body = body[1:]
+            first = body[0] if body else None
+            if _is_docstring(first):
+                node.body = body[1:]
     return tree
+
+
+def _is_docstring(stmt: ast.stmt | None) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
 
 
 def dump_ast(node: object) -> str:
@@ -176,6 +180,7 @@ class SourceIndex:
 
     def __init__(self) -> None:
         self._trees: dict[str, tuple[str, ast.Module | None]] = {}
+        self._codes: dict[tuple[str, int], tuple[str, types.CodeType | None]] = {}
 
     def tree(self, filename: str) -> tuple[ast.Module, str] | None:
         """The parsed source of ``filename`` (a file, or a notebook cell in ``linecache``)."""
@@ -217,21 +222,45 @@ class SourceIndex:
         found = self.tree(code.co_filename)
         if found is None:
             return None
-        tree, _ = found
-        node, statement = _find_node(tree, code)
-        if node is None or statement is None:
+        tree, text = found
+        node = _find_node(tree, code)
+        if node is None:
             return None
-        # The file may have been edited since the code was compiled: recompile the
-        # enclosing statement and check that it yields the very code we run.
-        module = ast.Module(body=[statement], type_ignores=[])
-        try:
-            compiled = compile(module, code.co_filename, "exec", flags=code.co_flags & _FUTURE_FLAGS, dont_inherit=True)
-        except (SyntaxError, ValueError):
+        # The file may have been edited since the code was compiled: compile it again
+        # (the whole file, as imports change the bytecode of calls) and check that it
+        # yields the very code we run.
+        compiled = self._compiled(code.co_filename, text, tree, code.co_flags & _FUTURE_FLAGS)
+        if compiled is None:
             return None
+        where = _start(code)
         for candidate in _walk_code(compiled):
-            if candidate.co_qualname == code.co_qualname and candidate.co_firstlineno == code.co_firstlineno:
+            if (candidate.co_qualname, candidate.co_firstlineno) != (code.co_qualname, code.co_firstlineno):
+                continue
+            if _start(candidate) == where:  # several lambdas may share a line: same columns too
                 return node if _same_code(candidate, code) else None
         return None
+
+    def _compiled(self, filename: str, text: str, tree: ast.Module, flags: int) -> types.CodeType | None:
+        key = (filename, flags)
+        cached = self._codes.get(key)
+        if cached is not None and cached[0] == text:
+            return cached[1]
+        try:
+            compiled: types.CodeType | None = compile(
+                tree, filename, "exec", flags=flags | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True
+            )
+        except (SyntaxError, ValueError):
+            compiled = None
+        self._codes[key] = (text, compiled)
+        return compiled
+
+
+def _start(code: types.CodeType) -> tuple[int, int]:
+    """Line and column where a code object's body starts (tells apart lambdas on one line)."""
+    for line, _, column, _ in code.co_positions():
+        if line is not None and column:
+            return line, column
+    return code.co_firstlineno, 0
 
 
 def _first_line(node: ast.AST) -> int:
@@ -239,26 +268,19 @@ def _first_line(node: ast.AST) -> int:
     return min([node.lineno, *(d.lineno for d in decorators)])
 
 
-def _find_node(tree: ast.Module, code: types.CodeType) -> tuple[ast.AST | None, ast.stmt | None]:
-    """The def/lambda node of ``code`` and the top-level statement that holds it."""
+def _find_node(tree: ast.Module, code: types.CodeType) -> ast.AST | None:
+    """The def/lambda node of ``code`` in ``tree``."""
     line = code.co_firstlineno
-    for statement in tree.body:
-        if not (statement.lineno <= line <= (statement.end_lineno or statement.lineno)) and not (
-            _first_line(statement) <= line <= (statement.end_lineno or statement.lineno)
+    if code.co_name == "<lambda>":
+        return _pick_lambda([n for n in ast.walk(tree) if isinstance(n, ast.Lambda) and n.lineno == line], code)
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.name == code.co_name
+            and _first_line(node) == line
         ):
-            continue
-        if code.co_name == "<lambda>":
-            lambdas = [n for n in ast.walk(statement) if isinstance(n, ast.Lambda) and n.lineno == line]
-            return _pick_lambda(lambdas, code), statement
-        for node in ast.walk(statement):
-            if (
-                isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-                and node.name == code.co_name
-                and _first_line(node) == line
-            ):
-                return node, statement
-        return None, statement
-    return None, None
+            return node
+    return None
 
 
 def _pick_lambda(lambdas: list[ast.Lambda], code: types.CodeType) -> ast.Lambda | None:

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..errors import LakeletError, PreconditionFailed
+from ..errors import LakeletError, PreconditionFailed, StorageKeyNotFound
 
 
 class DatasetError(LakeletError):
     """Base of every dataset error."""
 
 
-class DatasetNotFound(DatasetError, FileNotFoundError):
-    """No dataset exists at the given URL."""
+class DatasetNotFound(DatasetError, StorageKeyNotFound, FileNotFoundError):
+    """No dataset exists at the given URL (also a ``StorageKeyNotFound``, as in Deep Lake)."""
 
     def __init__(self, url: str) -> None:
-        super().__init__(f"no dataset at {url!r}")
+        StorageKeyNotFound.__init__(self, f"no dataset at {url!r}")
         self.url = url
+
+    def __reduce__(self):  # several builtin bases: rebuild through __init__
+        return (type(self), (self.url,))
 
     def __str__(self) -> str:
         return str(self.args[0])
@@ -28,6 +31,9 @@ class DatasetExists(DatasetError, FileExistsError):
     def __init__(self, url: str) -> None:
         super().__init__(f"a dataset already exists at {url!r} (open it, or delete it first)")
         self.url = url
+
+    def __reduce__(self):
+        return (type(self), (self.url,))
 
     def __str__(self) -> str:
         return str(self.args[0])
@@ -41,6 +47,9 @@ class SchemaError(DatasetError, TypeError):
         self.column = column
         self.type = type
         self.row = row
+
+    def __reduce__(self):
+        return (_rebuild, (type(self), self.args, self.__dict__))
 
 
 class VersionNotFound(DatasetError, KeyError):
@@ -66,6 +75,9 @@ class MergeConflict(DatasetError, ValueError):
         self.rows = list(rows)
         self.columns = list(columns)
 
+    def __reduce__(self):
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
 
 class CommitConflict(DatasetError, PreconditionFailed):
     """Another writer moved the branch head first; this commit was not published."""
@@ -73,9 +85,19 @@ class CommitConflict(DatasetError, PreconditionFailed):
     def __init__(self, message: str) -> None:
         PreconditionFailed.__init__(self, message)
 
+    def __reduce__(self):
+        return (type(self), (str(self),))
+
 
 class DatasetReadOnly(DatasetError, PermissionError):
     """A write was asked of a handle opened read-only or checked out at a fixed version."""
+
+
+def _rebuild(cls: type[Exception], args: tuple, state: dict) -> Exception:
+    err = Exception.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
 
 
 __all__ = [

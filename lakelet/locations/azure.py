@@ -49,7 +49,7 @@ class Azure(FsspecLocation):
         max_size: int | None = None,
         connect_timeout: float = 10,
         read_timeout: float = 60,
-        retries: int = 2,
+        retries: int = 1,
         **options: Any,
     ) -> None:
         if not isinstance(container, str) or not 3 <= len(container) <= 63 or "/" in container:
@@ -71,10 +71,8 @@ class Azure(FsspecLocation):
             use_listings_cache=False,
             **options,
         )
-        # adlfs passes these per-operation options to the Azure SDK, whose retry
-        # policy reads `retry_total` from them (the default, 10 retries, stalls for minutes)
-        fs._timeout_kwargs["retry_total"] = retries
-        self.account_name = fs.account_name
+        _bound_retries(fs.service_client, retries)
+        self.account_name = fs.account_name or getattr(fs.service_client, "account_name", None)
         root = f"{container}/{self.prefix}" if self.prefix else container
         super().__init__(fs, root, max_size=max_size)
         errors = self._azure
@@ -104,11 +102,19 @@ class Azure(FsspecLocation):
         except (FileNotFoundError, self._azure.ResourceNotFoundError):
             if not self.create_container:
                 raise
-            try:
-                self.fs.mkdir(self.container)
-            except FileExistsError:
-                pass  # created concurrently
+            self._make_container()
             super()._publish(path, blob)
+
+    def _make_container(self) -> None:
+        # Straight to the SDK: adlfs.mkdir reports "already exists" as a ValueError.
+        from fsspec.asyn import sync
+
+        fs = self.fs
+        try:
+            sync(fs.loop, fs.service_client.create_container, self.container)
+        except self._azure.ResourceExistsError:
+            pass  # created concurrently
+        fs.invalidate_cache(self.container)
 
     def _close_fs(self, fs: Any) -> None:
         from adlfs.spec import close_service_client
@@ -120,6 +126,23 @@ class Azure(FsspecLocation):
         d = super().describe()
         d.update(account_name=self.account_name, container=self.container, prefix=self.prefix)
         return d
+
+
+def _bound_retries(client: Any, retries: int) -> None:
+    """Cap the Azure SDK's retries: its default (10 retries, backoff from 15 s, base 3)
+    stalls a call to a dead endpoint for minutes. adlfs offers no option for this, so
+    the client's retry policy (shared by the container and blob clients made from
+    it) is adjusted in place."""
+    policy = getattr(getattr(client, "_config", None), "retry_policy", None)
+    if policy is None:
+        return
+    for name in ("total_retries", "connect_retries", "read_retries", "status_retries"):
+        if hasattr(policy, name):
+            setattr(policy, name, retries)
+    if hasattr(policy, "initial_backoff"):
+        policy.initial_backoff = 0.2
+        policy.increment_base = 2
+        policy.random_jitter_range = 0.2
 
 
 def from_url(url: str, **options: Any) -> Azure:

@@ -12,6 +12,7 @@ emulator, a proxy) that stalls each call for a minute, so it is set to
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -43,12 +44,16 @@ class GCS(FsspecLocation):
         create_bucket: bool = True,
         max_size: int | None = None,
         timeout: float = 30,
+        retries: int = 2,
         **options: Any,
     ) -> None:
+        if not isinstance(retries, int) or retries < 0:
+            raise InvalidArgument(f"GCS retries must be a non-negative int, got {retries!r}")
         if not isinstance(bucket, str) or not 3 <= len(bucket) <= 222 or "/" in bucket:
             raise InvalidArgument(f"GCS bucket must be a name of 3-222 characters without '/', got {bucket!r}")
         os.environ.setdefault(_HNS_FLAG, "false")  # must precede the first import of gcsfs
         gcsfs = require("gcsfs", "gcs")
+        self._http_error = require("gcsfs.retry", "gcs").HttpError
         aiohttp = require("aiohttp", "gcs")
         self.bucket = bucket
         self.prefix = split_root(prefix)
@@ -59,7 +64,7 @@ class GCS(FsspecLocation):
         if endpoint_url is not None:
             kwargs["endpoint_url"] = endpoint_url
         kwargs.setdefault("requests_timeout", timeout)  # per HTTP request, not per (long) upload
-        fs = gcsfs.GCSFileSystem(skip_instance_cache=True, use_listings_cache=False, **kwargs)
+        fs = _filesystem_class(gcsfs, retries)(skip_instance_cache=True, use_listings_cache=False, **kwargs)
         root = f"{bucket}/{self.prefix}" if self.prefix else bucket
         super().__init__(fs, root, max_size=max_size)
         self.extra_errors = (
@@ -85,6 +90,10 @@ class GCS(FsspecLocation):
                 self.fs.mkdir(self.bucket, create_parents=True)
             except FileExistsError:
                 pass  # created concurrently
+            except self._http_error as e:
+                if getattr(e, "code", None) != 409:
+                    raise
+                # 409 Conflict: created concurrently
             super()._publish(path, blob)
 
     def _close_fs(self, fs: Any) -> None:
@@ -96,6 +105,25 @@ class GCS(FsspecLocation):
         d = super().describe()
         d.update(bucket=self.bucket, prefix=self.prefix, endpoint_url=self.endpoint_url)
         return d
+
+
+@functools.cache
+def _filesystem_class(gcsfs: Any, retries: int) -> type:
+    """``GCSFileSystem`` whose API requests are tried ``retries + 1`` times.
+
+    gcsfs retries every failed request 6 times with backoff up to 32 s (about a
+    minute for a dead endpoint) and offers no option to change it, so the
+    undecorated ``_request`` is wrapped again with our count. Uploads keep
+    gcsfs's own retries, but a write asks ``contains`` first, so a dead server
+    fails there.
+    """
+    from gcsfs.retry import retry_request
+
+    base = gcsfs.GCSFileSystem
+    plain = getattr(base._request, "__wrapped__", None)
+    if plain is None:  # a gcsfs that changed its internals: keep its retries
+        return base
+    return type("BoundedGCSFileSystem", (base,), {"_request": retry_request(retries=retries + 1)(plain)})
 
 
 def from_url(url: str, **options: Any) -> GCS:

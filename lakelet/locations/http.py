@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -162,7 +162,7 @@ def _parse_autoindex(page: bytes) -> Iterator[tuple[str, bool, dict[str, Any]]]:
 
 def _autoindex_date(stamp: str) -> float | None:
     try:
-        return datetime.strptime(stamp, "%d-%b-%Y %H:%M").replace(tzinfo=timezone.utc).timestamp()
+        return datetime.strptime(stamp, "%d-%b-%Y %H:%M").replace(tzinfo=UTC).timestamp()
     except ValueError:
         return None
 
@@ -171,7 +171,7 @@ def _http_date(stamp: Any) -> float | None:
     if not isinstance(stamp, str):
         return None
     try:
-        return datetime.strptime(stamp, "%a, %d %b %Y %H:%M:%S %Z").replace(tzinfo=timezone.utc).timestamp()
+        return datetime.strptime(stamp, "%a, %d %b %Y %H:%M:%S %Z").replace(tzinfo=UTC).timestamp()
     except ValueError:
         return None
 

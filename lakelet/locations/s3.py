@@ -37,7 +37,9 @@ class S3(FsspecLocation):
     """Values as objects ``<bucket>/<prefix>/ab/<62 hex>`` of an S3 bucket.
 
     ``connect_timeout``/``read_timeout`` (seconds) and ``retries`` bound how long
-    a dead server can stall a call; further ``options`` go to ``s3fs.S3FileSystem``.
+    a dead server can stall a call; further ``options`` go to ``s3fs.S3FileSystem``
+    (e.g. ``session=aiobotocore.session.AioSession()`` shared by many S3
+    locations saves loading botocore's service model for each, ~0.4 s).
     """
 
     kind = "s3"

@@ -220,4 +220,15 @@ def from_url(url: str, **options: Any) -> SFTP:
     return cls(parts.hostname, unquote(parts.path), **options)
 
 
-__all__ = ["SCP", "SFTP", "from_url"]
+def scp_from_url(url: str, **options: Any) -> SCP:
+    """``scp://[user@]host[:port]/abs/root`` -> :class:`SCP` (an ``sftp://`` URL is taken as scp)."""
+    scheme = urlsplit(url).scheme if isinstance(url, str) else ""
+    if scheme in ("sftp", "ssh"):
+        url = "scp" + url[len(scheme) :]
+    location = from_url(url, **options)
+    if not isinstance(location, SCP):
+        raise InvalidArgument(f"not an scp:// URL: {url!r}")
+    return location
+
+
+__all__ = ["SCP", "SFTP", "from_url", "scp_from_url"]

@@ -58,8 +58,4 @@ def redis_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def key_prefix(environment: str) -> str:
-    return f"lakelet:{environment}:"
-
-
-__all__ = ["connect", "import_redis", "key_prefix", "redis_errors", "translate"]
+__all__ = ["connect", "import_redis", "redis_errors", "translate"]

@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from ._redis import connect, key_prefix, redis_errors
+from ._redis import connect, redis_errors
 from ._sqlite import SqliteFile
 from .env import Environment
 
@@ -119,7 +119,7 @@ class RedisCatalog:
     def __init__(self, env: Environment) -> None:
         self.url = env.redis_url
         self.client = connect(env.redis_url)  # type: ignore[arg-type]
-        self.prefix = key_prefix(env.name) + "objects:"
+        self.prefix = env.redis_prefix + "objects:"
         self._remove = self.client.register_script(_REMOVE)
 
     @redis_errors

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from ._redis import connect, key_prefix, redis_errors
+from ._redis import connect, redis_errors
 from ._sqlite import SqliteFile
 from .env import Environment
 
@@ -179,7 +179,7 @@ def _unwrap(raw: bytes | None, now: float | None = None) -> bytes | None:
 
 
 def redis_keys(env: Environment, object_id: str) -> tuple[str, str]:
-    base = f"{key_prefix(env.name)}dict:{{{object_id}}}"
+    base = f"{env.redis_prefix}dict:{{{object_id}}}"
     return base, base + ":ttl"
 
 

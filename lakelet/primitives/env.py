@@ -11,6 +11,7 @@ described in ``$LAKELET_HOME/config.toml``::
     backend = "shared"
     redis_url = "redis://redis.internal:6379/0"   # dicts, queues, volume metadata
     volumes_url = "s3://team-bucket/lakelet"        # volume and NFS bytes
+    # redis_prefix = "lakelet:team:"                # default: lakelet:<environment name>:
     [environments.team.storage_options]             # passed to s3fs
     endpoint_url = "https://minio.internal:9000"
 
@@ -31,7 +32,7 @@ from ..errors import InvalidArgument
 from .names import validate_name
 
 DEFAULT_ENVIRONMENT = "main"
-_KEYS = {"backend", "path", "redis_url", "volumes_url", "storage_options"}
+_KEYS = {"backend", "path", "redis_url", "redis_prefix", "volumes_url", "storage_options"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +48,12 @@ class Environment:
     #: shared: the S3-compatible prefix of volume and NFS bytes
     volumes_url: str | None = None
     storage_options: Mapping[str, Any] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
+    #: shared: prefix of every Redis key of this environment (default ``lakelet:<name>:``)
+    redis_prefix: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.redis_prefix:
+            object.__setattr__(self, "redis_prefix", f"lakelet:{self.name}:")
 
     @property
     def shared(self) -> bool:
@@ -85,7 +92,12 @@ def get_environment(name: str | None = None) -> Environment:
     options = spec.get("storage_options", {})
     if not isinstance(options, dict):
         raise InvalidArgument(f"[environments.{name}.storage_options] must be a table")
-    return Environment(name, "shared", root, redis_url, volumes_url.rstrip("/"), MappingProxyType(dict(options)))
+    prefix = spec.get("redis_prefix", "")
+    if not isinstance(prefix, str):
+        raise InvalidArgument(f"[environments.{name}] redis_prefix must be a string")
+    return Environment(
+        name, "shared", root, redis_url, volumes_url.rstrip("/"), MappingProxyType(dict(options)), prefix
+    )
 
 
 __all__ = ["DEFAULT_ENVIRONMENT", "Environment", "get_environment"]

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from ._redis import connect, key_prefix, redis_errors
+from ._redis import connect, redis_errors
 from ._sqlite import SqliteFile
 from .env import Environment
 
@@ -205,7 +205,7 @@ class RedisQueueStore:
     def __init__(self, env: Environment, object_id: str) -> None:
         self.url = env.redis_url
         self.client = connect(env.redis_url)  # type: ignore[arg-type]
-        self.base = f"{key_prefix(env.name)}queue:{{{object_id}}}"
+        self.base = f"{env.redis_prefix}queue:{{{object_id}}}"
         self.partitions_key = self.base + ":partitions"
         self._pop = self.client.register_script(_POP)
         self._put = self.client.register_script(_PUT)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import grp
 import http.client
-import itertools
 import json
 import os
 import pwd
@@ -80,9 +79,11 @@ def _require_binary(name: str, *fallbacks: str, hint: str = _INSTALL_HINT) -> st
     raise ServerUnavailable(f"{name!r} not found on PATH; {hint}")
 
 
-def _http_status(port: int, path: str = "/", method: str = "GET", body: bytes | None = None) -> int | None:
+def _http_status(
+    port: int, path: str = "/", method: str = "GET", body: bytes | None = None, timeout: float = 5.0
+) -> int | None:
     """Status of one plain-HTTP request to the loopback port, or None when nothing answers."""
-    conn = http.client.HTTPConnection(HOST, port, timeout=2)
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
         headers = {"Content-Type": "application/json"} if body is not None else {}
         conn.request(method, path, body=body, headers=headers)
@@ -112,6 +113,12 @@ def _descendants(pid: int) -> list[int]:
             found.append(child)
             todo.append(child)
     return found
+
+
+def _signal_all(pids: list[int], signum: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
 
 
 class LocalServer:
@@ -164,6 +171,7 @@ class LocalServer:
 
     @property
     def running(self) -> bool:
+        """True while the server process is alive (it may not answer yet)."""
         return self._proc is not None and self._proc.poll() is None
 
     def start(self) -> Self:
@@ -183,12 +191,14 @@ class LocalServer:
         raise ServerUnavailable(f"{self.name}: no free port after {attempts} attempts; see {self.log_path}")
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop gracefully (SIGTERM, then SIGKILL after ``timeout`` seconds)."""
+        """Stop gracefully: SIGTERM to the server and the processes it forked, SIGKILL after ``timeout`` s."""
         proc = self._proc
         if proc is None:
             return
         if proc.poll() is None:
+            children = _descendants(proc.pid)  # e.g. sshd's per-connection processes
             proc.terminate()
+            _signal_all(children, signal.SIGTERM)
             try:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -197,16 +207,14 @@ class LocalServer:
         self._proc = None
 
     def kill(self) -> None:
-        """Crash the server: SIGKILL it and every process it forked (e.g. open sshd sessions)."""
+        """Crash the server: SIGKILL it and every process it forked, with no chance to clean up."""
         proc = self._proc
         if proc is None:
             return
         if proc.poll() is None:
             children = _descendants(proc.pid)
             proc.kill()
-            for child in children:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(child, signal.SIGKILL)
+            _signal_all(children, signal.SIGKILL)
         proc.wait()
         self._proc = None
 
@@ -311,11 +319,8 @@ class LocalServer:
             return f.read().decode("utf-8", "replace")
 
 
-_bucket_counter = itertools.count()
-
-
 def _unique_name(prefix: str) -> str:
-    return f"{prefix}-{next(_bucket_counter)}-{uuid.uuid4().hex[:10]}"
+    return f"{prefix}-{uuid.uuid4().hex[:16]}"
 
 
 class S3Server(LocalServer):
@@ -345,7 +350,7 @@ class S3Server(LocalServer):
         return env
 
     def _is_ready(self) -> bool:
-        return _http_status(self.port, "/moto-api/") == 200
+        return _http_status(self.port, "/moto-api/", timeout=1.0) == 200
 
     def new_bucket(self) -> str:
         """Create a bucket with a unique name and return the name."""
@@ -387,14 +392,14 @@ class RedisServer(LocalServer):
 
     def _is_ready(self) -> bool:
         try:
-            return self.command("PING") == b"+PONG"
+            return self.command("PING", timeout=0.5) == b"+PONG"
         except OSError:
             return False
 
-    def command(self, *args: str) -> bytes:
+    def command(self, *args: str, timeout: float = 5.0) -> bytes:
         """Send one command over a raw RESP connection; return the first reply line."""
         payload = f"*{len(args)}\r\n".encode() + b"".join(f"${len(a.encode())}\r\n{a}\r\n".encode() for a in args)
-        with socket.create_connection((self.host, self.port), timeout=2) as sock:
+        with socket.create_connection((self.host, self.port), timeout=timeout) as sock:
             sock.sendall(payload)
             reply = b""
             while not reply.endswith(b"\r\n"):
@@ -478,7 +483,7 @@ class SftpServer(LocalServer):
 
     def _is_ready(self) -> bool:
         try:
-            with socket.create_connection((self.host, self.port), timeout=2) as sock:
+            with socket.create_connection((self.host, self.port), timeout=0.5) as sock:
                 return sock.recv(64).startswith(b"SSH-2.0-")
         except OSError:
             return False
@@ -549,7 +554,7 @@ http {{
         return [nginx, "-p", str(conf), "-c", str(conf / "nginx.conf"), "-e", str(self.log_path)]
 
     def _is_ready(self) -> bool:
-        return _http_status(self.port, "/") == 200
+        return _http_status(self.port, "/", timeout=1.0) == 200
 
 
 class GcsServer(LocalServer):
@@ -583,7 +588,7 @@ class GcsServer(LocalServer):
         ]
 
     def _is_ready(self) -> bool:
-        return _http_status(self.port, "/storage/v1/b") == 200
+        return _http_status(self.port, "/storage/v1/b", timeout=1.0) == 200
 
     def new_bucket(self) -> str:
         """Create a bucket with a unique name and return the name."""
@@ -630,7 +635,7 @@ class AzureServer(LocalServer):
 
     def _is_ready(self) -> bool:
         # Any HTTP answer means the service is up (the unauthenticated list is refused with 403).
-        return _http_status(self.port, f"/{self.account_name}?comp=list") is not None
+        return _http_status(self.port, f"/{self.account_name}?comp=list", timeout=1.0) is not None
 
 
 def _azurite_binary() -> str:

@@ -1,0 +1,193 @@
+/**
+ * Pure DOM rendering of the topology tree and of a tier's page of entries.
+ * No JupyterLab imports, so jest tests it directly in jsdom.
+ */
+import { formatAge, formatBytes, shortKey, usageFraction } from './format';
+import type { IEntry, ITierPage, ITopologyNode, SortField } from './model';
+
+/** A one-line label of a location: its level name or kind. */
+export function nodeTitle(node: ITopologyNode): string {
+  const name = node.level?.name;
+  return name ? `${name} (${node.kind})` : node.kind;
+}
+
+/** Usage text of a node: `"1.5 KiB · 3 entries"`, with the capacity when bounded. */
+export function usageText(node: ITopologyNode): string {
+  if (node.usage === null) {
+    return node.usage_error ? `usage unknown: ${node.usage_error}` : '';
+  }
+  const { bytes, entries, capacity } = node.usage;
+  const size = capacity === null ? formatBytes(bytes) : `${formatBytes(bytes)} / ${formatBytes(capacity)}`;
+  return `${size} · ${entries} ${entries === 1 ? 'entry' : 'entries'}`;
+}
+
+/**
+ * The tree of `node` as nested `<li>`s. Each node's label carries `data-id`;
+ * the panel listens for clicks on `.jp-Lakelet-nodeLabel`.
+ */
+export function renderTopology(node: ITopologyNode, selected: string | null = null): HTMLLIElement {
+  const li = document.createElement('li');
+  li.className = 'jp-Lakelet-node';
+  li.dataset.id = node.id;
+  li.dataset.kind = node.kind;
+
+  const label = document.createElement('div');
+  label.className = 'jp-Lakelet-nodeLabel';
+  label.dataset.id = node.id;
+  label.tabIndex = 0;
+  label.setAttribute('role', 'treeitem');
+  if (node.id === selected) {
+    label.classList.add('jp-mod-selected');
+  }
+  label.title = node.url;
+
+  const title = document.createElement('span');
+  title.className = 'jp-Lakelet-nodeKind';
+  title.textContent = nodeTitle(node);
+  label.appendChild(title);
+
+  const flags: string[] = [];
+  if (!node.writable) {
+    flags.push('read-only');
+  }
+  if (node.level && !node.level.write) {
+    flags.push('cache');
+  }
+  if (node.process_local) {
+    flags.push('per process');
+  }
+  for (const flag of flags) {
+    const badge = document.createElement('span');
+    badge.className = 'jp-Lakelet-badge';
+    badge.textContent = flag;
+    if (flag === 'per process') {
+      badge.title = "memory tiers live in each process: the server cannot see the kernel's";
+    }
+    label.appendChild(badge);
+  }
+
+  const url = document.createElement('div');
+  url.className = 'jp-Lakelet-nodeUrl';
+  url.textContent = node.children.length ? '' : node.url;
+  label.appendChild(url);
+
+  const usage = document.createElement('div');
+  usage.className = 'jp-Lakelet-nodeUsage';
+  usage.textContent = usageText(node);
+  label.appendChild(usage);
+
+  const fraction = node.usage ? usageFraction(node.usage.bytes, node.usage.capacity) : null;
+  if (fraction !== null) {
+    const bar = document.createElement('div');
+    bar.className = 'jp-Lakelet-usageBar';
+    const fill = document.createElement('div');
+    fill.className = 'jp-Lakelet-usageFill';
+    fill.style.width = `${(fraction * 100).toFixed(1)}%`;
+    bar.appendChild(fill);
+    label.appendChild(bar);
+  }
+  li.appendChild(label);
+
+  if (node.children.length) {
+    const ul = document.createElement('ul');
+    ul.className = 'jp-Lakelet-children';
+    ul.setAttribute('role', 'group');
+    for (const child of node.children) {
+      ul.appendChild(renderTopology(child, selected));
+    }
+    li.appendChild(ul);
+  }
+  return li;
+}
+
+/** Find a node of a tree by id. */
+export function findNode(node: ITopologyNode, id: string): ITopologyNode | null {
+  if (node.id === id) {
+    return node;
+  }
+  for (const child of node.children) {
+    const found = findNode(child, id);
+    if (found) {
+      return found;
+    }
+  }
+  return null;
+}
+
+/** The producer column of a row: "cell my_cell" / "fn pkg.train → result". */
+export function producerText(entry: IEntry): string {
+  const p = entry.producer;
+  if (!p) {
+    return '';
+  }
+  const kind = p.kind === 'function' ? 'fn' : p.kind;
+  const what = p.role === 'entry' ? ' (entry)' : p.variable && p.variable !== 'result' ? ` → ${p.variable}` : '';
+  return `${kind} ${p.name}${what}`;
+}
+
+const COLUMNS: { field: SortField | null; label: string }[] = [
+  { field: 'key', label: 'key' },
+  { field: 'size', label: 'size' },
+  { field: 'last_access', label: 'last access' },
+  { field: null, label: 'made by' },
+  { field: null, label: '' }
+];
+
+/**
+ * A table of one page of entries. Sortable headers carry `data-sort`, evict
+ * buttons `data-evict` (the key) and producer cells `data-producer` (the name).
+ */
+export function renderEntries(page: ITierPage, now: number = Date.now()): HTMLTableElement {
+  const table = document.createElement('table');
+  table.className = 'jp-Lakelet-entries';
+  const head = table.createTHead().insertRow();
+  for (const column of COLUMNS) {
+    const th = document.createElement('th');
+    th.textContent = column.label;
+    if (column.field) {
+      th.dataset.sort = column.field;
+      th.classList.add('jp-Lakelet-sortable');
+      if (column.field === page.sort) {
+        th.classList.add('jp-mod-sorted');
+        th.textContent += page.order === 'asc' ? ' ▲' : ' ▼';
+      }
+    }
+    head.appendChild(th);
+  }
+  const body = table.createTBody();
+  for (const entry of page.entries) {
+    const row = body.insertRow();
+    row.className = 'jp-Lakelet-entry';
+    row.dataset.key = entry.key;
+    const key = row.insertCell();
+    key.className = 'jp-Lakelet-key';
+    key.textContent = shortKey(entry.key, 10);
+    key.title = entry.key;
+    row.insertCell().textContent = formatBytes(entry.size);
+    row.insertCell().textContent = formatAge(entry.last_access, now);
+    const producer = row.insertCell();
+    producer.className = 'jp-Lakelet-producer';
+    producer.textContent = producerText(entry);
+    if (entry.producer) {
+      producer.dataset.producer = entry.producer.name;
+      producer.title = `${entry.producer.kind} ${entry.producer.name}: click to show only its entries`;
+    }
+    const actions = row.insertCell();
+    const evict = document.createElement('button');
+    evict.className = 'jp-Lakelet-evict jp-mod-styled';
+    evict.dataset.evict = entry.key;
+    evict.title = 'evict this entry from this tier';
+    evict.textContent = '✕';
+    actions.appendChild(evict);
+  }
+  return table;
+}
+
+/** "1–50 of 120" for the pager. */
+export function pageText(page: ITierPage): string {
+  if (page.total === 0) {
+    return page.filter ? `no entries match "${page.filter}"` : 'no entries';
+  }
+  const last = Math.min(page.offset + page.entries.length, page.total);
+  return `${page.offset + 1}–${last} of ${page.total}`;
+}

@@ -1,0 +1,28 @@
+"""Memoization that knows when code changed.
+
+``@smart_cache`` keeps results of functions, ``%%lake_cache`` (see
+:mod:`lakelet.jupyter.cache_magic`) whole notebook cells, in a lakelet storage.
+Keys are made of normalized code (the function's and, transitively, what it
+calls), the values it reads and its arguments, so a semantic edit invalidates and
+a comment does not. See :mod:`lakelet.cache.signing` for the trust model.
+"""
+
+from __future__ import annotations
+
+from .decorator import CachedFunction, CacheInfo, smart_cache
+from .errors import CacheWarning, UnhashableValue, UnstorableValue, UntrustedEntry
+from .explain import Explanation
+from .marks import mark_module_unstable, mark_unstable
+
+__all__ = [
+    "CacheInfo",
+    "CacheWarning",
+    "CachedFunction",
+    "Explanation",
+    "UnhashableValue",
+    "UnstorableValue",
+    "UntrustedEntry",
+    "mark_module_unstable",
+    "mark_unstable",
+    "smart_cache",
+]

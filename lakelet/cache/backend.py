@@ -1,0 +1,172 @@
+"""What the function cache and the cell cache share: a storage, its entries, the journal.
+
+Reading and writing the cache never breaks the computation it wraps: a storage
+failure, a corrupt or untrusted entry, or a value that no longer unpickles is
+reported as a :class:`~lakelet.cache.errors.CacheWarning` (and counted), and the
+code simply runs. Hashing failures are different: they raise, because a key
+that cannot be computed must never be guessed.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..config import get_config
+from ..errors import StorageError
+from ..hashstore import HashKeyStorage
+from ..locations.abc import Location
+from . import codecs
+from .errors import CacheWarning, UnstorableValue, UntrustedEntry
+from .index import Entry, EntryStore
+from .journal import Journal, Record
+from .lock import entry_lock
+
+StorageLike = HashKeyStorage | Location | str | os.PathLike[str] | dict[str, Any] | list[Any]
+
+#: what a failed decode may raise (a class that moved, a truncated blob, a missing module...)
+_DECODE_ERRORS = (
+    pickle.UnpicklingError,
+    EOFError,
+    AttributeError,
+    ImportError,
+    ValueError,
+    TypeError,
+    IndexError,
+    KeyError,
+    OSError,
+)
+
+
+def open_storage(storage: StorageLike | None) -> HashKeyStorage:
+    """A HashKeyStorage for a storage, location, path, URL or spec; None means the configured lake."""
+    if isinstance(storage, HashKeyStorage):
+        return storage
+    if storage is None:
+        storage = get_config().lake_spec
+    return HashKeyStorage(storage)
+
+
+class CacheStore:
+    """Entries of one storage, with warnings instead of failures on the read/write paths."""
+
+    def __init__(self, storage: StorageLike | None) -> None:
+        self._spec = storage
+        self._storage: HashKeyStorage | None = storage if isinstance(storage, HashKeyStorage) else None
+        self._entries: EntryStore | None = None
+        self.errors = 0
+
+    @property
+    def storage(self) -> HashKeyStorage:
+        if self._storage is None:
+            self._storage = open_storage(self._spec)
+        return self._storage
+
+    @property
+    def entries(self) -> EntryStore:
+        secret = get_config().cache_key
+        if self._entries is None or self._entries.secret != (secret or None):
+            self._entries = EntryStore(self.storage, secret)
+        return self._entries
+
+    @property
+    def journal(self) -> Journal:
+        return Journal(get_config().home / "cache" / "journal")
+
+    @contextmanager
+    def lock(self, address: str) -> Iterator[None]:
+        with entry_lock(Path(get_config().home) / "cache" / "locks", address):
+            yield
+
+    # ------------------------------------------------------------------ reading
+    def load(self, address: str) -> tuple[Entry | None, dict[str, Any] | None, bool]:
+        """(entry, decoded values, stale). ``stale`` means: an entry is there but unusable, replace it."""
+        entries = self.entries
+        try:
+            entry = entries.get(address)
+        except UntrustedEntry as e:
+            self.warn(f"ignoring an untrusted cache entry {address[:12]}: {e}")
+            return None, None, True
+        except StorageError as e:
+            self.warn(f"cannot read cache entry {address[:12]}: {e}")
+            return None, None, False
+        if entry is None:
+            return None, None, False
+        values = self.decode(entry, address)
+        return entry, values, values is None
+
+    def decode(self, entry: Entry, address: str = "") -> dict[str, Any] | None:
+        """The values of an entry, or None (with a warning) if they cannot be restored."""
+        entries = self.entries
+        try:
+            return {name: codecs.decode(d, entries.storage, verify=entries.signed) for name, d in entry.values.items()}
+        except StorageError as e:
+            # a value was evicted or is corrupt: the caller recomputes and rewrites the entry
+            self.warn(f"cache entry {address[:12]} of {entry.name} is incomplete: {e}")
+        except _DECODE_ERRORS as e:
+            self.warn(f"cannot restore cache entry {address[:12]} of {entry.name}: {type(e).__name__}: {e}")
+        return None
+
+    def exists(self, address: str) -> bool:
+        try:
+            return self.entries.storage.location.contains(address)
+        except StorageError as e:
+            self.warn(f"cannot reach the cache storage: {e}")
+            return False
+
+    # ------------------------------------------------------------------ writing
+    def encode(self, value: Any) -> codecs.Descriptor:
+        """Store one value; raises :class:`UnstorableValue` or a storage error."""
+        return codecs.encode(value, self.entries.storage)
+
+    def save(self, address: str, entry: Entry, *, replace: bool) -> bool:
+        """Write ``entry``; False (with a warning) if the storage refused it."""
+        try:
+            self.entries.put(address, entry, replace=replace)
+        except StorageError as e:
+            self.warn(f"could not store the cache entry of {entry.name}: {e}")
+            return False
+        self.record(entry, address, "store")
+        return True
+
+    def record(self, entry: Entry, address: str, event: str) -> None:
+        """Note the use of an entry in the local journal (best effort)."""
+        record = Record(
+            name=entry.name,
+            kind=entry.kind,
+            address=address,
+            event=event,
+            time=time.time() if event == "hit" else entry.created,
+            size=entry.size,
+            duration=entry.duration,
+            components=entry.components,
+            extra=entry.extra,
+        )
+        try:
+            self.journal.add(record)
+        except OSError as e:
+            self.warn(f"could not update the cache journal: {e}")
+
+    def remove(self, kind: str, name: str) -> int:
+        """Delete every entry of ``name`` this machine knows of; returns how many existed."""
+        removed = 0
+        for address in dict.fromkeys(r.address for r in self.journal.records(kind, name)):
+            try:
+                removed += self.entries.remove(address)
+            except StorageError as e:
+                self.warn(f"could not delete cache entry {address[:12]}: {e}")
+        self.journal.forget(kind, name)
+        return removed
+
+    def warn(self, message: str) -> None:
+        self.errors += 1
+        warnings.warn(message, CacheWarning, stacklevel=4)
+
+
+__all__ = ["CacheStore", "StorageLike", "UnstorableValue", "open_storage"]

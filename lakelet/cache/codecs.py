@@ -1,0 +1,269 @@
+"""How cached values become blobs and come back.
+
+=========  ===========================================  ===============================
+codec      used for                                      restore
+=========  ===========================================  ===============================
+``npy``    numpy arrays (not of objects)                 memory-mapped, copy-on-write
+``arrow``  pandas DataFrames that round-trip exactly,    memory-mapped Arrow IPC file,
+           Arrow tables and record batches               zero-copy columns
+``pickle`` everything else (pickle, then cloudpickle);   large buffers out of band, each
+           small pickles live inline in the entry        memory-mapped
+=========  ===========================================  ===============================
+
+A value is described by a JSON-able dict (``{"codec": ..., "blobs": [...]}``)
+that the index entry holds; blobs are content-addressed in the storage.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import io
+import mmap
+import os
+import pickle
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from .._hashing import hash_bytes, hash_file
+from ..errors import StorageCorruption, StorageFull
+from ..locations.abc import Blob
+from .errors import UnstorableValue
+
+Descriptor = dict[str, Any]
+
+INLINE_LIMIT = 16 * 1024  # pickles up to this size live inside the index entry
+OUT_OF_BAND = 1 * 2**20  # buffers from this size on are stored (and mapped) on their own
+_FILE_CODEC_MIN = 64 * 1024  # smaller arrays and frames are simply pickled
+
+
+def encode(value: Any, storage: Any) -> Descriptor:
+    """Store ``value`` in ``storage`` (a HashKeyStorage); return its descriptor."""
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(value, np.ndarray) and _big_plain_array(value):
+        return _encode_npy(value, storage, np)
+    pa = sys.modules.get("pyarrow")
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(value, pd.DataFrame) and value.memory_usage(deep=False).sum() >= _FILE_CODEC_MIN:
+        table = _arrow_table_of(value)
+        if table is not None:
+            return _encode_arrow(table, storage, "pandas")
+    if pa is not None and isinstance(value, pa.Table | pa.RecordBatch) and value.nbytes >= _FILE_CODEC_MIN:
+        kind = "table" if isinstance(value, pa.Table) else "batch"
+        return _encode_arrow(pa.Table.from_batches([value]) if kind == "batch" else value, storage, kind)
+    return _encode_pickle(value, storage)
+
+
+def _big_plain_array(array: Any) -> bool:
+    return not array.dtype.hasobject and array.nbytes >= _FILE_CODEC_MIN
+
+
+def decode(descriptor: Descriptor, storage: Any, *, verify: bool = False) -> Any:
+    """Restore a value from its descriptor; ``verify`` re-hashes every blob first."""
+    codec = descriptor.get("codec")
+    handler = _DECODERS.get(codec)  # type: ignore[arg-type]
+    if handler is None:
+        raise StorageCorruption(f"cache entry names an unknown codec {codec!r}")
+    return handler(descriptor, storage, verify)
+
+
+def blobs_of(descriptor: Descriptor) -> list[str]:
+    """Every storage key a descriptor refers to."""
+    return list(descriptor.get("blobs", ()))
+
+
+# ------------------------------------------------------------------------------ npy
+def _encode_npy(array: Any, storage: Any, np: Any) -> Descriptor:
+    key = _write_file(storage, lambda f: np.lib.format.write_array(f, np.asanyarray(array), allow_pickle=False))
+    return {"codec": "npy", "blobs": [key], "size": int(array.nbytes)}
+
+
+def _decode_npy(descriptor: Descriptor, storage: Any, verify: bool) -> Any:
+    import numpy as np
+
+    (key,) = descriptor["blobs"]
+    with _blob(storage, key, verify) as value:
+        if isinstance(value, Path):
+            if value.stat().st_size == 0:
+                raise StorageCorruption("empty .npy blob", key=key)
+            # copy-on-write: the result is writable like a fresh array, the file is never touched
+            return np.load(value, mmap_mode="c", allow_pickle=False).view(np.ndarray)
+        return np.lib.format.read_array(io.BytesIO(value), allow_pickle=False)
+
+
+# ------------------------------------------------------------------------------ arrow
+def _arrow_table_of(df: Any) -> Any | None:
+    """An Arrow table that restores ``df`` exactly (same columns, dtypes, index), else None."""
+    import pandas as pd
+    import pyarrow as pa
+
+    columns = list(df.columns)
+    if df.attrs or not all(isinstance(c, str) for c in columns) or len(set(columns)) != len(columns):
+        return None
+    try:
+        table = pa.Table.from_pandas(df)
+        probe = table.schema.empty_table().to_pandas()
+    except (pa.ArrowException, TypeError, ValueError, NotImplementedError, KeyError):
+        return None
+    if list(probe.columns) != columns or list(probe.dtypes) != list(df.dtypes):
+        return None
+    if type(probe.index) is not type(df.index):
+        return None
+    if not isinstance(df.index, pd.RangeIndex) and list(probe.index.names) != list(df.index.names):
+        return None  # (an empty probe drops a RangeIndex's name; the real restore keeps it)
+    if getattr(probe.index, "dtype", None) != getattr(df.index, "dtype", None):
+        return None
+    return table
+
+
+def _encode_arrow(table: Any, storage: Any, kind: str) -> Descriptor:
+    import pyarrow as pa
+
+    def produce(f: _HashingWriter) -> None:
+        with pa.ipc.new_file(pa.PythonFile(f, mode="w"), table.schema) as writer:
+            writer.write_table(table)
+
+    key = _write_file(storage, produce)
+    return {"codec": "arrow", "kind": kind, "blobs": [key], "size": int(table.nbytes)}
+
+
+def _decode_arrow(descriptor: Descriptor, storage: Any, verify: bool) -> Any:
+    import pyarrow as pa
+
+    (key,) = descriptor["blobs"]
+    with _blob(storage, key, verify) as value:
+        source = pa.memory_map(str(value)) if isinstance(value, Path) else pa.py_buffer(value)
+        table = pa.ipc.open_file(source).read_all()
+    kind = descriptor.get("kind")
+    if kind == "pandas":
+        return table.to_pandas(split_blocks=True)  # zero-copy columns over the mapped file
+    if kind == "batch":
+        return table.combine_chunks().to_batches()[0]
+    return table
+
+
+# ------------------------------------------------------------------------------ pickle
+def _encode_pickle(value: Any, storage: Any) -> Descriptor:
+    buffers: list[pickle.PickleBuffer] = []
+
+    def keep(buffer: pickle.PickleBuffer) -> bool:
+        if buffer.raw().nbytes < OUT_OF_BAND:
+            return True  # small: serialize in band
+        buffers.append(buffer)
+        return False
+
+    data = _dumps(value, keep)
+    descriptor: Descriptor = {"codec": "pickle", "size": len(data)}
+    if buffers:
+        descriptor["buffers"] = [storage.write(b.raw()) for b in buffers]
+        descriptor["size"] += sum(b.raw().nbytes for b in buffers)
+    if len(data) <= INLINE_LIMIT:
+        descriptor["inline"] = base64.b64encode(data).decode()
+        descriptor["blobs"] = list(descriptor.get("buffers", ()))
+    else:
+        main = storage.write(data)
+        descriptor["main"] = main
+        descriptor["blobs"] = [main, *descriptor.get("buffers", ())]
+    return descriptor
+
+
+def _dumps(value: Any, keep: Callable[[pickle.PickleBuffer], bool]) -> bytes:
+    """pickle first (classes of ``__main__`` stay references), cloudpickle for what pickle refuses."""
+    try:
+        return pickle.dumps(value, protocol=5, buffer_callback=keep)
+    except (pickle.PicklingError, TypeError, AttributeError) as first:
+        import cloudpickle
+
+        try:
+            return cloudpickle.dumps(value, protocol=5, buffer_callback=keep)
+        except (pickle.PicklingError, TypeError, AttributeError, ValueError) as e:
+            raise UnstorableValue(f"a {type(value).__qualname__} cannot be pickled: {e}") from first
+
+
+def _decode_pickle(descriptor: Descriptor, storage: Any, verify: bool) -> Any:
+    if "inline" in descriptor:
+        data = base64.b64decode(descriptor["inline"])
+    else:
+        with _blob(storage, descriptor["main"], verify) as value:
+            data = value.read_bytes() if isinstance(value, Path) else value
+    buffers = [_mapped(storage, key, verify) for key in descriptor.get("buffers", ())]
+    return pickle.loads(data, buffers=buffers)  # trusted: see the trust model in signing.py
+
+
+def _mapped(storage: Any, key: str, verify: bool) -> Any:
+    with _blob(storage, key, verify) as value:
+        if isinstance(value, Path):
+            with open(value, "rb") as f:
+                if os.fstat(f.fileno()).st_size == 0:
+                    return bytearray()
+                return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
+        return bytearray(value)
+
+
+# ------------------------------------------------------------------------------ blobs
+@contextlib.contextmanager
+def _blob(storage: Any, key: str, verify: bool) -> Iterator[Path | bytes]:
+    """A blob as a local path (zero copy) or bytes; re-hashed against its key if ``verify``."""
+    with storage.read(key) as value:
+        if isinstance(value, Path):
+            if verify and hash_file(value)[0] != key:
+                raise StorageCorruption("cached value does not hash to its key", key=key)
+            yield value
+            return
+        data = value.read()
+        if verify and hash_bytes(data) != key:
+            raise StorageCorruption("cached value does not hash to its key", key=key)
+        yield data
+
+
+class _HashingWriter(io.RawIOBase):
+    """A binary file that hashes what is written to it (so a value is written exactly once)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.hash = hashlib.sha256()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self.hash.update(view)
+        self._raw.write(view)
+        return view.nbytes
+
+
+def _write_file(storage: Any, produce: Callable[[_HashingWriter], None]) -> str:
+    """Write a big value once, into the location's staging folder, hashing on the way; then publish it.
+
+    This is :meth:`HashKeyStorage.write` for a file we produce ourselves: the
+    file is linked into place instead of copied a second time.
+    """
+    location = storage.location
+    folder = location.staging_dir() or Path(tempfile.gettempdir())
+    path = Path(folder) / f"cache-{uuid.uuid4().hex}"
+    try:
+        with open(path, "xb") as raw:
+            writer = _HashingWriter(raw)
+            produce(writer)
+        key = writer.hash.hexdigest()
+        blob = Blob(path=path, size=path.stat().st_size, owned=True)
+        if not location.write(key, blob):
+            raise StorageFull(f"no location had room for a cached value of {blob.size} bytes", key=key)
+        return key
+    finally:
+        path.unlink(missing_ok=True)
+
+
+_DECODERS: dict[str, Callable[[Descriptor, Any, bool], Any]] = {
+    "npy": _decode_npy,
+    "arrow": _decode_arrow,
+    "pickle": _decode_pickle,
+}
+
+__all__ = ["INLINE_LIMIT", "Descriptor", "blobs_of", "decode", "encode"]

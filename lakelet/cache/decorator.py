@@ -1,0 +1,276 @@
+"""``@smart_cache``: memoization keyed by code, inputs and a format version.
+
+>>> import lakelet
+>>> @lakelet.smart_cache("memory://")
+... def square(x):
+...     return x * x
+>>> square(4), square(4), square.cache_info().hits
+(16, 16, 1)
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import inspect
+import os
+import time
+import types
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, NamedTuple, ParamSpec, TypeVar, overload
+
+from ..errors import InvalidArgument, StorageError
+from .arguments import VERSION, reference
+from .backend import CacheStore, StorageLike
+from .errors import UnstorableValue
+from .explain import Explanation, explain
+from .fingerprint import Components, Fingerprinter, combine
+from .index import Entry
+
+_RECENT = 256  # small entries kept in memory per function (decoded afresh on every hit)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class CacheInfo(NamedTuple):
+    """Counters of this process, plus what the journal knows is stored."""
+
+    hits: int
+    misses: int
+    errors: int  # cache reads/writes that failed and were bypassed (see CacheWarning)
+    entries: int  # entries of this function still in the storage (that this machine used)
+    bytes: int  # their stored size
+
+
+class CachedFunction(Generic[P, R]):
+    """A function whose results are kept in a lakelet storage. Made by :func:`smart_cache`."""
+
+    def __init__(
+        self,
+        func: Callable[P, R],
+        storage: StorageLike | None,
+        *,
+        ignore: Iterable[str] = (),
+        force: bool = False,
+        project: str | os.PathLike[str] | None = None,
+    ) -> None:
+        if not callable(func):
+            raise InvalidArgument(f"smart_cache decorates functions, got {type(func).__name__}")
+        functools.update_wrapper(self, func)
+        self.__wrapped__ = func
+        self._func = func
+        self._signature = inspect.signature(func)
+        if isinstance(ignore, str):
+            raise InvalidArgument("ignore= takes a list of names, not a single string")
+        ignored = tuple(ignore)
+        self._ignore = frozenset(ignored)
+        params = set(self._signature.parameters)
+        self._ignored_globals = tuple(name for name in ignored if name not in params)
+        self._force = bool(force)
+        self._name = reference(func)
+        self._fingerprinter = Fingerprinter(project, ignore=self._ignored_globals)
+        self._store = CacheStore(storage)
+        self._hits = 0
+        self._misses = 0
+        self._seen: set[str] = set()
+        self._recent: collections.OrderedDict[str, Entry] = collections.OrderedDict()
+        self._binder = _fast_binder(self._signature)
+
+    # ------------------------------------------------------------------ calling
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self._call(args, kwargs, self._force)
+
+    def recompute(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call the function even if a result is cached, and store the new result."""
+        return self._call(args, kwargs, True)
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        return types.MethodType(self, instance)
+
+    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any], force: bool) -> R:
+        components = self.components(*args, **kwargs)
+        store = self._store
+        address = store.entries.address("function", self._name, combine(components))
+        stale = False
+        if not force:
+            found, stale = self._lookup(address)
+            if found is not None:
+                return found[0]
+        with store.lock(address):
+            if not force:  # another process may have finished it while we waited
+                found, stale = self._lookup(address)
+                if found is not None:
+                    return found[0]
+            start = time.perf_counter()
+            result = self._func(*args, **kwargs)
+            duration = time.perf_counter() - start
+            self._misses += 1
+            self._save(address, components, result, duration, replace=stale or force)
+        return result
+
+    def _lookup(self, address: str) -> tuple[tuple[Any] | None, bool]:
+        recent = self._recent.get(address)
+        if recent is not None:
+            # Entries are immutable: a small one already read (and checked) in this process
+            # is decoded again from memory, which still gives the caller a fresh object.
+            values = self._store.decode(recent)
+            if values is not None and "result" in values:
+                self._hits += 1
+                self._recent.move_to_end(address)
+                return (values["result"],), False
+        entry, values, stale = self._store.load(address)
+        if entry is None or values is None or "result" not in values:
+            return None, stale or entry is not None
+        self._hits += 1
+        if address not in self._seen:
+            self._seen.add(address)
+            self._store.record(entry, address, "hit")
+        self._remember(address, entry)
+        return (values["result"],), False
+
+    def _remember(self, address: str, entry: Entry) -> None:
+        if all("inline" in d and not d.get("blobs") for d in entry.values.values()):
+            self._recent[address] = entry
+            if len(self._recent) > _RECENT:
+                self._recent.popitem(last=False)
+
+    def _save(self, address: str, components: Components, result: Any, duration: float, *, replace: bool) -> None:
+        store = self._store
+        try:
+            descriptor = store.encode(result)
+        except (UnstorableValue, StorageError, OSError) as e:
+            store.warn(f"the result of {self._name} was not cached: {e}")
+            return
+        entry = Entry("function", self._name, components, {"result": descriptor}, duration=duration)
+        if store.save(address, entry, replace=replace):
+            self._remember(address, entry)
+
+    # ------------------------------------------------------------------ keys
+    def components(self, *args: P.args, **kwargs: P.kwargs) -> Components:
+        """What the key of this call is made of: code, dependencies and arguments, by name."""
+        arguments = self._binder(args, kwargs) if self._binder is not None else None
+        if arguments is None:
+            try:
+                bound = self._signature.bind(*args, **kwargs)
+            except TypeError as e:
+                raise TypeError(f"{self._name}(): {e}") from e
+            bound.apply_defaults()
+            arguments = bound.arguments
+        out = self._fingerprinter.function(self._func)
+        out["version"] = str(VERSION)
+        for name, value in arguments.items():
+            if name not in self._ignore:
+                out[f"arg {name}"] = self._fingerprinter.value(value, f"argument {name!r} of {self._name}")
+        return out
+
+    def key(self, *args: P.args, **kwargs: P.kwargs) -> str:
+        """The storage address of this call's cache entry."""
+        return self._store.entries.address("function", self._name, combine(self.components(*args, **kwargs)))
+
+    def why(self, *args: P.args, **kwargs: P.kwargs) -> Explanation:
+        """Explain whether this call would hit, and if not, what changed since the closest entry."""
+        components = self.components(*args, **kwargs)
+        address = self._store.entries.address("function", self._name, combine(components))
+        history = self._store.journal.records("function", self._name)
+        return explain(self._name, address, self._store.exists(address), components, history)
+
+    # ------------------------------------------------------------------ housekeeping
+    def cache_info(self) -> CacheInfo:
+        """Hits and misses of this process; entries and bytes still stored."""
+        sizes: dict[str, int] = {}
+        for record in self._store.journal.records("function", self._name):
+            sizes[record.address] = record.size
+        present = {a: s for a, s in sizes.items() if self._store.exists(a)}
+        return CacheInfo(self._hits, self._misses, self._store.errors, len(present), sum(present.values()))
+
+    def cache_clear(self) -> int:
+        """Delete this function's entries (those this machine wrote or read); returns how many."""
+        self._seen.clear()
+        self._recent.clear()
+        return self._store.remove("function", self._name)
+
+    @property
+    def storage(self) -> Any:
+        """The HashKeyStorage holding the entries."""
+        return self._store.storage
+
+    def __repr__(self) -> str:
+        return f"<smart_cache {self._name} in {self._store.storage.location!r}>"
+
+
+def _fast_binder(
+    signature: inspect.Signature,
+) -> Callable[[tuple[Any, ...], dict[str, Any]], dict[str, Any] | None] | None:
+    """Binding for the common case (positional-or-keyword parameters only); None if the signature is fancier.
+
+    The binder returns None for calls it cannot bind, and the caller then falls
+    back to :meth:`inspect.Signature.bind`, which also produces the right error.
+    """
+    params = list(signature.parameters.values())
+    if any(p.kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD for p in params):
+        return None
+    names = [p.name for p in params]
+    defaults = {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
+
+    def bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any] | None:
+        if len(args) > len(names):
+            return None
+        bound = dict(zip(names, args, strict=False))
+        for name in names[len(args) :]:
+            if name in kwargs:
+                bound[name] = kwargs[name]
+            elif name in defaults:
+                bound[name] = defaults[name]
+            else:
+                return None
+        if len(kwargs) != len(names) - len(args) - sum(1 for n in names[len(args) :] if n not in kwargs):
+            return None  # unknown or duplicate keyword: let Signature.bind say which
+        return bound
+
+    return bind
+
+
+@overload
+def smart_cache(storage: Callable[P, R]) -> CachedFunction[P, R]: ...
+
+
+@overload
+def smart_cache(
+    storage: StorageLike | None = None,
+    *,
+    ignore: Iterable[str] = (),
+    force: bool = False,
+    project: str | os.PathLike[str] | None = None,
+) -> Callable[[Callable[P, R]], CachedFunction[P, R]]: ...
+
+
+def smart_cache(
+    storage: Any = None,
+    *,
+    ignore: Iterable[str] = (),
+    force: bool = False,
+    project: str | os.PathLike[str] | None = None,
+) -> Any:
+    """Cache a function's results in ``storage`` (a HashKeyStorage, Location, path, URL or spec).
+
+    The key covers the function's normalized code and, transitively, the code
+    of the tracked functions it calls, the globals, defaults and closure values
+    they read, the arguments bound by parameter name (after defaults) and a
+    format version. ``ignore`` lists parameters (or globals) left out of the key;
+    ``force=True`` always recomputes. ``project`` is the folder whose modules
+    count as user code (default: the working directory). Without a storage, the
+    configured lake is used (``$LAKELET_HOME/lake`` by default).
+    """
+    if callable(storage) and not isinstance(storage, type):
+        return CachedFunction(storage, None, ignore=ignore, force=force, project=project)
+
+    def decorate(func: Callable[P, R]) -> CachedFunction[P, R]:
+        return CachedFunction(func, storage, ignore=ignore, force=force, project=project)
+
+    return decorate
+
+
+__all__ = ["CacheInfo", "CachedFunction", "smart_cache"]

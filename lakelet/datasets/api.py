@@ -1,0 +1,184 @@
+"""Module-level dataset functions: create, open, open_read_only, exists, delete, like, copy.
+
+>>> from lakelet import datasets
+>>> ds = datasets.create("memory://doctest-ds")
+>>> ds.add_column("text", datasets.types.Text())
+>>> ds.append({"text": "hello"})
+>>> len(ds), ds.has_changes
+(1, True)
+>>> _ = ds.commit("first row")
+>>> datasets.delete("memory://doctest-ds")
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..errors import InvalidArgument, StorageKeyNotFound
+from . import manifest as M
+from . import refs
+from . import types as T
+from .dataset import Dataset
+from .errors import DatasetError, DatasetExists, DatasetNotFound
+from .schema import Schema
+from .storage_io import Writer, parallel_map, parse_url
+
+SETTINGS = "dataset.json"
+Url = str | os.PathLike[str]
+
+
+def _writer(url: Url, creds: Mapping[str, Any] | None) -> Writer:
+    if creds is not None and not isinstance(creds, Mapping):
+        raise InvalidArgument(f"creds must be a dict, got {type(creds).__name__}")
+    return Writer(parse_url(url, creds))
+
+
+def _settings(writer: Writer) -> dict[str, Any]:
+    try:
+        return json.loads(writer.get(SETTINGS))
+    except StorageKeyNotFound as e:
+        raise DatasetNotFound(writer.original_path) from e
+
+
+def _as_schema(schema: Any) -> Schema:
+    if schema is None:
+        return Schema()
+    if isinstance(schema, Schema):
+        return schema
+    if isinstance(schema, Mapping):
+        out = Schema()
+        for name, dtype in schema.items():
+            out = out.added(name, T.as_type(dtype), None)
+        return out
+    raise InvalidArgument(f"schema must be a dict of column name -> type, got {type(schema).__name__}")
+
+
+def create(url: Url, creds: Mapping[str, Any] | None = None, schema: Any = None) -> Dataset:
+    """Create an empty dataset (optionally with ``schema``: column name -> type) on branch ``main``."""
+    writer = _writer(url, creds)
+    if writer.exists(SETTINGS):
+        raise DatasetExists(writer.original_path)
+    initial = M.Manifest.build([], "created", _as_schema(schema), [])
+    M.store(writer, initial)
+    try:
+        refs.create_branch(writer, "main", initial.id)
+    except DatasetError as e:  # another creator won the race for the first head record
+        raise DatasetExists(writer.original_path) from e
+    settings = {
+        "format": "lakelet.dataset",
+        "version": M.FORMAT,
+        "default_branch": "main",
+        "compression": None if writer.kind in ("local", "memory") else "zstd",
+        "created": time.time(),
+    }
+    writer.set(SETTINGS, json.dumps(settings).encode())
+    return Dataset(writer, settings=settings)
+
+
+def exists(url: Url, creds: Mapping[str, Any] | None = None) -> bool:
+    """Whether a dataset is stored at ``url``."""
+    return _writer(url, creds).exists(SETTINGS)
+
+
+def open(  # noqa: A001 - Deep Lake's name; only an attribute of the lakelet module
+    url: Url, creds: Mapping[str, Any] | None = None, *, version: str | None = None, branch: str | None = None
+) -> Dataset:
+    """Open a dataset for reading and writing, on ``branch`` (default ``main``) or at ``version``."""
+    if version is not None and branch is not None:
+        raise InvalidArgument("give version= or branch=, not both")
+    writer = _writer(url, creds)
+    return Dataset(writer, settings=_settings(writer), ref=branch or version)
+
+
+def open_read_only(
+    url: Url, creds: Mapping[str, Any] | None = None, *, version: str | None = None, branch: str | None = None
+) -> Dataset:
+    """Open a dataset that refuses every write."""
+    if version is not None and branch is not None:
+        raise InvalidArgument("give version= or branch=, not both")
+    writer = _writer(url, creds)
+    return Dataset(writer, settings=_settings(writer), read_only=True, ref=branch or version)
+
+
+def delete(url: Url, creds: Mapping[str, Any] | None = None) -> None:
+    """Delete the dataset at ``url`` and its whole history."""
+    writer = _writer(url, creds)
+    _settings(writer)
+    writer.remove(SETTINGS)  # first: a half-deleted dataset no longer "exists"
+    writer.remove_directory("")
+
+
+def like(src: Dataset | Url, dst: Url, creds: Mapping[str, Any] | None = None) -> Dataset:
+    """Create an empty dataset at ``dst`` with the schema of ``src``."""
+    source = src if isinstance(src, Dataset) else open_read_only(src, creds)
+    return create(dst, creds=creds, schema=Schema(list(source.schema)))
+
+
+def _files(writer: Writer) -> list[str]:
+    root = writer.path.rstrip("/")
+    found = writer.fs.find(root)
+    out = []
+    for path in found:
+        bare = root.lstrip("/")
+        rel = path[len(root) :] if path.startswith(root) else path.split(bare, 1)[-1]
+        rel = rel.lstrip("/")
+        if rel and not rel.rsplit("/", 1)[-1].startswith(".tmp-"):
+            out.append(rel)
+    return sorted(out)
+
+
+def copy(
+    src: Url,
+    dst: Url,
+    src_creds: Mapping[str, Any] | None = None,
+    dst_creds: Mapping[str, Any] | None = None,
+    *,
+    progress: bool | Callable[[int, int], None] | None = None,
+) -> Dataset:
+    """Copy a dataset with its whole history between any two storages.
+
+    Data files go first, in parallel; refs and settings last, so ``dst`` only
+    exists once it is complete. ``progress`` is True (a tqdm bar) or ``f(done, total)``.
+    """
+    source = _writer(src, src_creds)
+    settings = _settings(source)
+    target = _writer(dst, dst_creds)
+    if target.exists(SETTINGS):
+        raise DatasetExists(target.original_path)
+    files = [f for f in _files(source) if f != SETTINGS]
+    ordered = [f for f in files if not f.startswith("refs/")] + [f for f in files if f.startswith("refs/")]
+    report = _progress(progress, len(ordered))
+    done = [0]
+
+    def _one(rel: str) -> None:
+        target.set(rel, source.get(rel))
+        done[0] += 1
+        report(done[0], len(ordered))
+
+    data_files = [f for f in ordered if not f.startswith("refs/")]
+    parallel_map(_one, data_files)
+    parallel_map(_one, [f for f in ordered if f.startswith("refs/")])
+    settings = {**settings, "compression": None if target.kind in ("local", "memory") else "zstd"}
+    target.set(SETTINGS, json.dumps(settings).encode())
+    return Dataset(target, settings=settings)
+
+
+def _progress(progress: bool | Callable[[int, int], None] | None, total: int) -> Callable[[int, int], None]:
+    if callable(progress):
+        return progress
+    if not progress:
+        return lambda done, total: None
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, unit="file")
+
+    def _update(done: int, total: int) -> None:
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return _update

@@ -1,0 +1,477 @@
+"""The :class:`Dataset` handle: typed columns, row access, and version control.
+
+A handle works on one branch (or a fixed version, read-only). Appends and edits
+stay in the handle, visible to it (``ds.has_changes``), until :meth:`Dataset.commit`
+writes their column files, a manifest, and moves the branch head by
+compare-and-swap. Other handles keep seeing the last commit they read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import InvalidArgument, MissingDependency
+from . import manifest as M
+from . import refs
+from . import types as T
+from .errors import DatasetError, DatasetReadOnly, MergeConflict, VersionNotFound
+from .fragments import ROWID, ColumnLoader, Piece, write_array
+from .ingest import convert_batch, to_columns
+from .schema import Schema
+from .state import State
+from .storage_io import Writer, parallel_map
+from .views import ColumnView, Row, RowView, normalize_index
+
+
+@dataclass(frozen=True)
+class Version:
+    """One commit in a dataset's history."""
+
+    id: str
+    message: str
+    timestamp: float
+    parents: tuple[str, ...]
+    rows: int
+
+    @property
+    def time(self) -> datetime:
+        return datetime.fromtimestamp(self.timestamp, tz=UTC)
+
+    def __repr__(self) -> str:
+        return f"Version({self.id[:12]}, {self.message!r}, {self.time:%Y-%m-%d %H:%M:%S}, rows={self.rows})"
+
+
+class Dataset:
+    """A typed, versioned table stored as immutable column files on any backend."""
+
+    def __init__(
+        self, writer: Writer, *, settings: dict[str, Any], read_only: bool = False, ref: str | None = None
+    ) -> None:
+        self._writer = writer
+        self._loader = ColumnLoader(writer)
+        self._settings = settings
+        self._read_only = read_only
+        self._blobs: Any = None
+        self._duckdb: Any = None
+        self._branch: str | None = None
+        self._head_id = ""
+        self._head_seq: int | None = None
+        self._merge_parents: list[str] = []
+        self._load_ref(ref or settings.get("default_branch", "main"))
+
+    # ------------------------------------------------------------------ loading
+    def _load_ref(self, ref: str) -> None:
+        kind, commit, seq = self._resolve(ref)
+        manifest = M.load(self._writer, commit)
+        self._branch = ref if kind == "branch" else None
+        self._head_id, self._head_seq = commit, seq
+        self._base = State.of(manifest.schema, manifest.pieces)
+        self._state = self._base
+        self._dirty = False
+        self._merge_parents = []
+
+    def _resolve(self, ref: str) -> tuple[str, str, int | None]:
+        """``(kind, commit id, head sequence)`` for a branch, tag, or (prefix of a) commit id."""
+        if not isinstance(ref, str) or not ref:
+            raise InvalidArgument(f"a version must be a branch, tag or commit id, got {ref!r}")
+        if refs._NAME_RE.fullmatch(ref):
+            try:
+                seq, commit = refs.head(self._writer, ref)
+                return "branch", commit, seq
+            except VersionNotFound:
+                pass
+            tagged = refs.tag_commit(self._writer, ref)
+            if tagged is not None:
+                return "tag", tagged, None
+        if all(c in "0123456789abcdef" for c in ref):
+            if self._writer.exists(f"versions/{ref}.json"):
+                return "commit", ref, None
+            full = M.find_by_prefix(self._writer, ref) if len(ref) >= 4 else None
+            if full is not None:
+                return "commit", full, None
+        raise VersionNotFound(f"no branch, tag or version {ref!r} in {self.path}")
+
+    def _manifest_state(self, ref: str) -> tuple[str, State]:
+        _, commit, _ = self._resolve(ref)
+        manifest = M.load(self._writer, commit)
+        return commit, State.of(manifest.schema, manifest.pieces)
+
+    @property
+    def blobs(self) -> Any:
+        """The dataset's content-addressed media store (a HashKeyStorage)."""
+        if self._blobs is None:
+            from .media import media_store
+
+            self._blobs = media_store(self._writer)
+        return self._blobs
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def path(self) -> str:
+        return self._writer.original_path
+
+    @property
+    def schema(self) -> Schema:
+        return self._state.schema
+
+    @property
+    def version(self) -> str:
+        """Id of the commit this handle's data derives from."""
+        return self._head_id
+
+    @property
+    def current_branch(self) -> str | None:
+        return self._branch
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether there is uncommitted work in this handle."""
+        return self._dirty
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only or self._branch is None
+
+    def __len__(self) -> int:
+        return self._state.num_rows
+
+    def __repr__(self) -> str:
+        where = self._branch or f"version {self._head_id[:12]}"
+        dirty = ", uncommitted changes" if self._dirty else ""
+        return f"Dataset({self.path!r}, {where}, rows={len(self)}, columns={self.schema.names}{dirty})"
+
+    # ------------------------------------------------------------------ schema
+    def _require_writable(self) -> None:
+        if self._read_only:
+            raise DatasetReadOnly(f"{self.path} was opened read-only")
+        if self._branch is None:
+            raise DatasetReadOnly(
+                f"{self.path} is checked out at version {self._head_id[:12]}, not a branch; "
+                "checkout a branch (or ds.checkout(name, create=True)) to change it"
+            )
+
+    def _set_state(self, state: State) -> None:
+        self._state = state
+        self._dirty = True
+
+    def add_column(self, name: str, dtype: Any, default_value: Any = None) -> None:
+        """Add a column; existing rows read as ``default_value`` (no data is rewritten)."""
+        self._require_writable()
+        dtype = T.as_type(dtype)
+        default = None
+        if default_value is not None:
+            probe = Schema([]).added(name, dtype, None)
+            arrays = convert_batch({name: [default_value]}, 1, probe, self.blobs)
+            default = next(iter(arrays.values()))[0].as_py()
+        self._set_state(self._state.with_schema(self.schema.added(name, dtype, default)))
+
+    def remove_column(self, name: str) -> None:
+        self._require_writable()
+        self._set_state(self._state.with_schema(self.schema.removed(name)))
+
+    def rename_column(self, name: str, new_name: str) -> None:
+        self._require_writable()
+        self._set_state(self._state.with_schema(self.schema.renamed(name, new_name)))
+
+    # ------------------------------------------------------------------ rows
+    def append(self, data: Any) -> None:
+        """Add rows: a row dict, a dict of columns, a list of row dicts, a DataFrame or an Arrow table.
+
+        The batch is validated whole first: a bad value raises :class:`SchemaError`
+        naming the column and row, and nothing of the batch is kept.
+        """
+        self._require_writable()
+        columns, rows = to_columns(data, self.schema)
+        if rows == 0:
+            return
+        arrays = convert_batch(columns, rows, self.schema, self.blobs)
+        self._set_state(self._state.appended(arrays, rows))
+
+    extend = append
+
+    def delete(self, index: Any) -> None:
+        """Remove rows (an int, a slice or a list of indices)."""
+        self._require_writable()
+        rows = normalize_index(index, len(self))
+        rows = np.array([rows]) if isinstance(rows, int) else np.unique(rows)
+        if len(rows):
+            self._set_state(self._state.deleted(self._loader, rows))
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, str):
+            self.schema[index]
+            return ColumnView(self, index)
+        rows = normalize_index(index, len(self))
+        if isinstance(rows, int):
+            return Row(self, rows)
+        return RowView(self, rows)
+
+    def __iter__(self) -> Iterator[Row]:
+        return (Row(self, i) for i in range(len(self)))
+
+    def _take_arrow(self, name: str, rows: np.ndarray) -> pa.Array:
+        column = self.schema[name]
+        n = len(rows)
+        if n and rows[-1] - rows[0] == n - 1 and (n == 1 or bool(np.all(np.diff(rows) == 1))):
+            whole = self._state.column(self._loader, column.id, column.type.arrow)
+            return whole.slice(int(rows[0]), n).combine_chunks()
+        return self._state.take(self._loader, column, rows)
+
+    def _read_range(self, name: str, start: int, stop: int) -> Any:
+        column = self.schema[name]
+        whole = self._state.column(self._loader, column.id, column.type.arrow)
+        arr = whole.slice(start, max(stop - start, 0)).combine_chunks()
+        return column.type.decode(arr, self.blobs if column.type.is_media else None)
+
+    def _read_many(self, name: str, rows: np.ndarray) -> Any:
+        column = self.schema[name]
+        return column.type.decode(self._take_arrow(name, rows), self.blobs if column.type.is_media else None)
+
+    def _read_one(self, name: str, row: int) -> Any:
+        column = self.schema[name]
+        arr = self._take_arrow(name, np.array([row]))
+        return column.type.decode_one(arr, self.blobs if column.type.is_media else None)
+
+    def _write(self, name: str, rows: np.ndarray, values: Any) -> None:
+        self._require_writable()
+        column = self.schema[name]
+        probe = Schema([column])
+        if isinstance(values, np.ndarray | pa.Array) or not isinstance(values, list | tuple):
+            columns, count = to_columns({name: values}, probe)
+        else:
+            columns, count = {name: list(values)}, len(values)
+        if count != len(rows):
+            raise InvalidArgument(f"{count} values given for {len(rows)} rows of column {name!r}")
+        arr = convert_batch(columns, count, probe, self.blobs)[column.id]
+        self._set_state(self._state.updated(self._loader, column, rows, arr))
+
+    def _prefetch(self, names: list[str]) -> None:
+        """Load the files of these columns (in parallel on remote backends)."""
+        ids = {self.schema[n].id for n in names} | {ROWID}
+        pieces = self._state.pieces
+        paths = [src for p in pieces for cid, src in p.columns.items() if cid in ids and isinstance(src, str)]
+        self._loader.load_many(paths)
+
+    def _append_arrow(self, arrays: dict[str, pa.Array], rows: int) -> None:
+        """Append stored-form arrays (column name -> array of the column's Arrow type) as is."""
+        self._require_writable()
+        by_id = {self.schema[name].id: arr.cast(self.schema[name].type.arrow) for name, arr in arrays.items()}
+        self._set_state(self._state.appended(by_id, rows))
+
+    # ------------------------------------------------------------------ bulk reads
+    def to_arrow(self, columns: list[str] | None = None) -> pa.Table:
+        """The rows as an Arrow table (zero copy over local column files; media as references)."""
+        return self._state.table(self._loader, columns)
+
+    def to_pandas(self, columns: list[str] | None = None) -> Any:
+        return self.to_arrow(columns).to_pandas()
+
+    def batches(self, batch_size: int = 1024, columns: list[str] | None = None) -> Iterator[dict[str, Any]]:
+        """Dicts of decoded column values, ``batch_size`` rows at a time."""
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise InvalidArgument(f"batch_size must be a positive int, got {batch_size!r}")
+        names = columns or self.schema.names
+        for start in range(0, len(self), batch_size):
+            rows = np.arange(start, min(start + batch_size, len(self)), dtype=np.int64)
+            yield {name: self._read_many(name, rows) for name in names}
+
+    def pytorch(self, transform: Any = None, columns: list[str] | None = None) -> Any:
+        """A ``torch.utils.data.IterableDataset`` over the rows (needs torch only when called)."""
+        try:
+            import torch.utils.data as tud
+        except ImportError as e:
+            raise MissingDependency("ds.pytorch() needs PyTorch: pip install torch") from e
+        dataset = self
+        names = columns or self.schema.names
+
+        class _Rows(tud.IterableDataset):  # type: ignore[misc]
+            def __iter__(self) -> Iterator[Any]:
+                for batch in dataset.batches(1024, names):
+                    for i in range(len(batch[names[0]])):
+                        row = {n: batch[n][i] for n in names}
+                        yield transform(row) if transform is not None else row
+
+            def __len__(self) -> int:
+                return len(dataset)
+
+        return _Rows()
+
+    def summary(self) -> None:
+        """Print the dataset's location, version, size and columns."""
+        print(self._summary_text())
+
+    def _summary_text(self) -> str:
+        lines = [
+            f"Dataset {self.path}",
+            f"  branch: {self._branch or '(detached)'}  version: {self._head_id[:12]}"
+            + ("  (uncommitted changes)" if self._dirty else ""),
+            f"  rows: {len(self)}",
+            "  columns:",
+        ]
+        width = max((len(c.name) for c in self.schema), default=4)
+        lines += [f"    {c.name:<{width}}  {c.type!r}" for c in self.schema]
+        return "\n".join(lines)
+
+    def _engine(self) -> Any:
+        if self._duckdb is None:
+            from .query import engine_connection
+
+            self._duckdb = engine_connection()
+        return self._duckdb
+
+    def query(self, sql: str) -> Any:
+        """Run DuckDB SQL where this version is the table ``ds`` (``SELECT * WHERE ...`` needs no FROM)."""
+        from .query import query_dataset
+
+        return query_dataset(self, sql)
+
+    # ------------------------------------------------------------------ version control
+    def commit(self, message: str | None = None) -> str:
+        """Publish the uncommitted work as a new version of the branch; returns its id."""
+        self._require_writable()
+        state = self._state.pruned()
+        pieces = self._write_pieces(state)
+        manifest = M.Manifest.build([self._head_id, *self._merge_parents], message or "", state.schema, pieces)
+        M.store(self._writer, manifest)
+        self._head_seq = refs.move(self._writer, self._branch, self._head_seq, manifest.id)  # type: ignore[arg-type]
+        self._head_id = manifest.id
+        self._base = self._state = State.of(state.schema, pieces)
+        self._dirty = False
+        self._merge_parents = []
+        return manifest.id
+
+    def _write_pieces(self, state: State) -> list[Piece]:
+        compression = self._settings.get("compression")
+        jobs: list[tuple[str, pa.Array]] = []
+        pieces = []
+        for piece in state.pieces:
+            if piece.committed:
+                pieces.append(piece)
+                continue
+            new = Piece(piece.rows)
+            for cid, source in piece.columns.items():
+                if isinstance(source, str):
+                    new.columns[cid] = source
+                else:
+                    path = f"data/{new.id}/{cid}.arrow"
+                    jobs.append((path, source))
+                    new.columns[cid] = path
+            pieces.append(new)
+        parallel_map(lambda job: write_array(self._writer, job[0], job[1], compression), jobs)
+        return pieces
+
+    def rollback(self) -> None:
+        """Drop every uncommitted change of this handle."""
+        self._state = self._base
+        self._dirty = False
+        self._merge_parents = []
+
+    def refresh(self) -> None:
+        """Move to the latest commit of the branch; uncommitted appends are replayed on top of it."""
+        if self._branch is None:
+            return
+        appended = self._pending_appends()
+        old_schema = self._state.schema
+        self._load_ref(self._branch)
+        for piece in appended:
+            arrays = {}
+            for cid, source in piece.columns.items():
+                column = old_schema.by_id(cid)
+                if cid != ROWID and (column is None or column.name not in self.schema):
+                    name = column.name if column is not None else cid
+                    raise MergeConflict(f"the new head has no column {name!r} that your appends use", columns=[name])
+                arrays[ROWID if cid == ROWID else self.schema[column.name].id] = _array(source)  # type: ignore[union-attr]
+            self._state = self._state.appended(arrays, piece.rows)
+        self._dirty = bool(appended)
+
+    def _pending_appends(self) -> list[Piece]:
+        if not self._dirty:
+            return []
+        base, now = self._base.pieces, self._state.pieces
+        same_prefix = len(now) >= len(base) and all(a is b for a, b in zip(base, now[: len(base)], strict=True))
+        if self._state.schema != self._base.schema or not same_prefix:
+            raise MergeConflict(
+                "this handle has uncommitted edits other than appends; commit them on a new branch, or rollback()"
+            )
+        return list(now[len(base) :])
+
+    @property
+    def history(self) -> list[Version]:
+        """Commits reachable from this handle's version, newest first (first parents)."""
+        out = []
+        commit: str | None = self._head_id
+        while commit:
+            m = M.load(self._writer, commit)
+            out.append(Version(m.id, m.message, m.timestamp, m.parents, m.rows))
+            commit = m.parents[0] if m.parents else None
+        return out
+
+    def log(self) -> list[Version]:
+        """Print and return :attr:`history`."""
+        versions = self.history
+        for v in versions:
+            print(f"{v.id[:12]}  {v.time:%Y-%m-%d %H:%M:%S}  rows={v.rows:<8} {v.message}")
+        return versions
+
+    def tag(self, name: str, version: str | None = None) -> str:
+        """Name a version (default: this handle's); tags never move."""
+        self._require_not_read_only()
+        commit = self._resolve(version)[1] if version else self._head_id
+        refs.create_tag(self._writer, name, commit)
+        return commit
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return refs.tags(self._writer)
+
+    @property
+    def branches(self) -> list[str]:
+        return refs.branches(self._writer)
+
+    def branch(self, name: str, version: str | None = None) -> str:
+        """Create a branch at ``version`` (default: this handle's version); does not switch to it."""
+        self._require_not_read_only()
+        commit = self._resolve(version)[1] if version else self._head_id
+        refs.create_branch(self._writer, name, commit)
+        return name
+
+    def delete_branch(self, name: str) -> None:
+        self._require_not_read_only()
+        if name == self._settings.get("default_branch", "main"):
+            raise DatasetError(f"cannot delete the default branch {name!r}")
+        refs.head(self._writer, name)
+        refs.delete_branch(self._writer, name)
+
+    def _require_not_read_only(self) -> None:
+        if self._read_only:
+            raise DatasetReadOnly(f"{self.path} was opened read-only")
+
+    def checkout(self, name: str, create: bool = False) -> None:
+        """Switch to a branch, a tag or a version (tags and versions are read-only)."""
+        if self._dirty:
+            raise DatasetError("uncommitted changes: commit() or rollback() before checkout")
+        if create:
+            self.branch(name)
+        self._load_ref(name)
+
+    def merge(self, name: str, message: str | None = None) -> str:
+        """Merge a branch or version into this branch; raises :class:`MergeConflict` on conflicting rows."""
+        from .vcs import merge
+
+        return merge(self, name, message)
+
+    def diff(self, a: str | None = None, b: str | None = None) -> Any:
+        """Rows added, removed and changed from version ``a`` to ``b`` (default: last commit to working state)."""
+        from .vcs import diff
+
+        return diff(self, a, b)
+
+
+def _array(source: Any) -> pa.Array:
+    return source.combine_chunks() if isinstance(source, pa.ChunkedArray) else source

@@ -1,0 +1,241 @@
+"""DuckDB over datasets.
+
+``ds.query(sql)`` exposes the handle's version (uncommitted rows included) as
+the table ``ds``; a query with no FROM, Deep Lake style ``SELECT * WHERE ...``,
+reads from it. :func:`query` names datasets by URL:
+``FROM dataset('s3://bucket/ds', version='v1')``.
+
+Only the columns a query mentions are loaded: the SQL is parsed by DuckDB
+(``json_serialize_sql``) and its column references select the column files to
+read. Local files are memory-mapped and handed to DuckDB as Arrow without a
+copy; remote ones are fetched in parallel through fsspec (DuckDB's httpfs is
+not needed). ``cosine_similarity`` and ``l2_distance`` are NULL, never NaN, for
+zero or NaN vectors, so ``ORDER BY ... DESC LIMIT k`` ranks them last.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
+
+from ..errors import InvalidArgument
+from .fragments import ROWID
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
+
+_MACROS = (
+    "CREATE MACRO cosine_similarity(a, b) AS nullif(list_cosine_similarity(a::FLOAT[], b::FLOAT[]), 'nan'::FLOAT)",
+    "CREATE MACRO l2_distance(a, b) AS nullif(list_distance(a::FLOAT[], b::FLOAT[]), 'nan'::FLOAT)",
+    "CREATE MACRO inner_product(a, b) AS nullif(list_inner_product(a::FLOAT[], b::FLOAT[]), 'nan'::FLOAT)",
+)
+_CLAUSE_RE = re.compile(r"\b(WHERE|GROUP\s+BY|ORDER\s+BY|LIMIT|OFFSET|HAVING|QUALIFY|WINDOW)\b", re.IGNORECASE)
+_DATASET_RE = re.compile(
+    r"""\bdataset\(\s*'((?:[^']|'')*)'\s*(?:,\s*(version|branch)\s*(?::=|=)\s*'((?:[^']|'')*)'\s*)?\)""",
+    re.IGNORECASE,
+)
+
+
+def connect(engine: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with lakelet's vector functions.
+
+    Opening a database costs tens of milliseconds, so a handle keeps one
+    ``engine`` (see :func:`engine`) and each query gets a cheap cursor of it;
+    tables registered on a cursor are private to that cursor.
+    """
+    con = engine.cursor() if engine is not None else engine_connection()
+    con.execute("SET enable_progress_bar = false")
+    con.execute("SET default_null_order = 'nulls_last'")
+    return con
+
+
+def engine_connection() -> duckdb.DuckDBPyConnection:
+    """A new in-memory DuckDB database with the macros defined (no extension downloads)."""
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    for macro in _MACROS:
+        con.execute(macro)
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def _to_arrow(relation: Any) -> pa.Table:
+    fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table  # duckdb 2.x / 1.x
+    return fetch()
+
+
+def _parse(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, Any]:
+    try:
+        tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchall()[0][0])
+    except duckdb.Error as e:
+        raise InvalidArgument(f"cannot parse SQL: {e}") from e
+    if tree.get("error"):
+        raise InvalidArgument(f"cannot parse SQL: {tree.get('error_message', tree)}")
+    return tree
+
+
+def referenced(tree: Any) -> tuple[set[str], bool]:
+    """Column names a parsed query mentions, and whether it uses ``*``."""
+    names: set[str] = set()
+    star = False
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            cls = node.get("class")
+            if cls == "COLUMN_REF":
+                names.add(node["column_names"][-1])
+            elif cls == "STAR":
+                star = True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return names, star
+
+
+def _top_level_position(sql: str) -> int:
+    """Where ``FROM ds`` goes in a FROM-less SELECT: before its first top-level clause."""
+    depth, i, quote = 0, 0, ""
+    while i < len(sql):
+        ch = sql[i]
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0 and ch.isalpha() and (i == 0 or not (sql[i - 1].isalnum() or sql[i - 1] == "_")):
+            match = _CLAUSE_RE.match(sql, i)
+            if match:
+                return i
+        i += 1
+    return len(sql.rstrip().rstrip(";").rstrip())
+
+
+def _needs_from(tree: dict[str, Any]) -> bool:
+    statements = tree.get("statements", [])
+    if len(statements) != 1:
+        return False
+    node = statements[0]["node"]
+    return node.get("type") == "SELECT_NODE" and node.get("from_table", {}).get("type") == "EMPTY"
+
+
+class QueryView:
+    """The result of a query: lazy until read; ``len``, ``to_arrow``, ``to_pandas``, ``save``."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, sql: str, sources: dict[str, Dataset]) -> None:
+        self._con = con
+        self.sql = sql
+        self._sources = sources
+        self._table: pa.Table | None = None
+        self._len: int | None = None
+
+    @property
+    def relation(self) -> duckdb.DuckDBPyRelation:
+        """The DuckDB relation (compose it further with DuckDB's relational API)."""
+        return self._con.sql(self.sql)
+
+    def __len__(self) -> int:
+        if self._len is None:
+            if self._table is not None:
+                self._len = self._table.num_rows
+            else:
+                self._len = int(self._con.execute(f"SELECT count(*) FROM ({self.sql})").fetchall()[0][0])
+        return self._len
+
+    def to_arrow(self) -> pa.Table:
+        if self._table is None:
+            self._table = _to_arrow(self._con.sql(self.sql))
+        return self._table
+
+    def to_pandas(self) -> Any:
+        return self.to_arrow().to_pandas()
+
+    def __getitem__(self, column: str) -> Any:
+        return self.to_arrow().column(column).to_pylist()
+
+    def save(self, url: str, creds: Mapping[str, Any] | None = None) -> Dataset:
+        """Write the result as a new dataset at ``url`` (media columns keep their content)."""
+        from .api import create
+        from .save import save_table
+
+        return save_table(self.to_arrow(), create(url, creds=creds), self._sources)
+
+    def __repr__(self) -> str:
+        return f"QueryView({len(self)} rows)\n{self.to_arrow().slice(0, 10).to_pandas()!r}"
+
+    def _repr_html_(self) -> str:
+        head = self.to_arrow().slice(0, 50).to_pandas()
+        return f"<p>{len(self)} rows</p>" + head.to_html(max_rows=50)
+
+
+def run(
+    sql: str,
+    datasets: Mapping[str, Dataset],
+    default: str | None = None,
+    engine: duckdb.DuckDBPyConnection | None = None,
+) -> QueryView:
+    """Run ``sql`` with each dataset registered under its key; ``default`` feeds a FROM-less SELECT."""
+    if not isinstance(sql, str) or not sql.strip():
+        raise InvalidArgument("the query must be a non-empty SQL string")
+    con = connect(engine)
+    tree = _parse(con, sql)
+    if default is not None and _needs_from(tree):
+        at = _top_level_position(sql)
+        sql = f"{sql[:at].rstrip()} FROM {default} {sql[at:]}".strip()
+    names, star = referenced(tree)
+    for table_name, ds in datasets.items():
+        con.register(table_name, table_for(ds, names, star))
+    try:
+        # bind now, so a bad column or function fails at query() rather than at the first read
+        con.execute(f"SELECT * FROM ({sql.strip().rstrip(';')}) LIMIT 0").fetchall()
+    except duckdb.Error as e:
+        raise InvalidArgument(f"query failed: {e}") from e
+    return QueryView(con, sql.strip().rstrip(";"), dict(datasets))
+
+
+def table_for(ds: Dataset, names: set[str], star: bool) -> pa.Table:
+    """The Arrow table DuckDB sees for ``ds``: only the mentioned columns are loaded."""
+    wanted = ds.schema.names if star else [n for n in ds.schema.names if n in names]
+    ds._prefetch(wanted)
+    if not wanted:  # e.g. count(*): row ids give the row count cheaply
+        return pa.table({ROWID: ds._state.column(ds._loader, ROWID)}) if len(ds) else pa.table({ROWID: pa.array(
+            [], pa.int64())})
+    return ds.to_arrow(wanted)
+
+
+def query_dataset(ds: Dataset, sql: str) -> QueryView:
+    return run(sql, {"ds": ds}, default="ds", engine=ds._engine())
+
+
+def query(sql: str, creds: Mapping[str, Any] | None = None) -> QueryView:
+    """Run SQL over datasets named by URL: ``SELECT ... FROM dataset('s3://b/ds', version='v1')``.
+
+    ``creds`` (Deep Lake's keys) apply to every dataset the query names.
+    """
+    from .api import open_read_only
+
+    datasets: dict[str, Dataset] = {}
+    opened: dict[tuple[str, str | None], str] = {}
+
+    def _swap(match: re.Match[str]) -> str:
+        url = match.group(1).replace("''", "'")
+        ref = match.group(3).replace("''", "'") if match.group(3) else None
+        key = (url, ref)
+        if key not in opened:
+            name = f"__lakelet_ds{len(opened)}"
+            datasets[name] = open_read_only(url, creds=creds, version=ref)
+            opened[key] = name
+        return opened[key]
+
+    rewritten = _DATASET_RE.sub(_swap, sql)
+    if not datasets:
+        raise InvalidArgument("the query names no dataset: use FROM dataset('url'[, version='...'])")
+    return run(rewritten, datasets)

@@ -1,0 +1,40 @@
+"""Saving an Arrow table (a query result) as a new dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from . import types as T
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
+
+
+def _source_type(name: str, arrow: pa.DataType, sources: Mapping[str, Dataset]) -> tuple[T.DataType, Dataset | None]:
+    for ds in sources.values():
+        if name in ds.schema and ds.schema[name].type.arrow == arrow:
+            return ds.schema[name].type, ds
+    return T.from_arrow(arrow), None
+
+
+def save_table(table: pa.Table, target: Dataset, sources: Mapping[str, Dataset]) -> Dataset:
+    """Give ``target`` the table's columns and rows, copy referenced media, and commit."""
+    arrays = {}
+    for name in table.column_names:
+        if name == "_rowid":
+            continue
+        column = table.column(name).combine_chunks()
+        dtype, origin = _source_type(name, column.type, sources)
+        target.add_column(name, dtype)
+        if dtype.is_media and origin is not None:
+            for ref in set(column.to_pylist()) - {None}:
+                if T._KEY_RE.fullmatch(ref) and ref not in target.blobs:
+                    target.blobs.write(origin.blobs.read_bytes(ref))
+        arrays[name] = column
+    if table.num_rows:
+        target._append_arrow(arrays, table.num_rows)
+    target.commit("saved from a query")
+    return target

@@ -1,0 +1,40 @@
+"""Named shared storage primitives: Volume, NetworkFileSystem, Dict, Queue, CloudBucketMount, Secret.
+
+Modal's storage API, on a laptop with nothing to start (a folder + SQLite per
+environment) or across machines (S3-compatible bytes + Redis), chosen per
+environment in ``$LAKELET_HOME/config.toml`` (see :mod:`lakelet.primitives.env`).
+"""
+
+from __future__ import annotations
+
+from .catalog import ObjectInfo
+from .cloud_bucket_mount import CloudBucketMount
+from .dict import Dict
+from .entries import FileEntry, FileEntryType, PathNotFound
+from .env import Environment, get_environment
+from .errors import AlreadyExistsError, ConflictError, NotFoundError, SizeLimitExceeded, UncommittedChangesWarning
+from .nfs import NetworkFileSystem
+from .queue import Delivery, Queue
+from .secret import Secret
+from .volume import Volume
+
+__all__ = [
+    "AlreadyExistsError",
+    "CloudBucketMount",
+    "ConflictError",
+    "Delivery",
+    "Dict",
+    "Environment",
+    "FileEntry",
+    "FileEntryType",
+    "NetworkFileSystem",
+    "NotFoundError",
+    "ObjectInfo",
+    "PathNotFound",
+    "Queue",
+    "Secret",
+    "SizeLimitExceeded",
+    "UncommittedChangesWarning",
+    "Volume",
+    "get_environment",
+]

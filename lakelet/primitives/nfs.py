@@ -1,0 +1,81 @@
+"""``NetworkFileSystem``: a named folder shared by concurrent workers, with immediate visibility.
+
+Unlike a Volume there is no commit: every write is visible once it returns.
+Embedded, it is a plain folder (``nfs.path``) that all local processes share;
+in a shared environment it is a prefix of the environment's bucket.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import fsspec
+
+from ..errors import InvalidArgument, MissingDependency
+from .catalog import ObjectRecord
+from .env import Environment
+from .objects import NamedObject
+from .tree import FsTree, TreeMethods
+
+
+def _shared_fs(env: Environment) -> tuple[Any, str]:
+    parts = urlsplit(env.volumes_url)  # type: ignore[arg-type]
+    try:
+        # no listings cache: other workers' writes must show at once
+        options = {"use_listings_cache": False, **dict(env.storage_options)}
+        fs = fsspec.filesystem(parts.scheme, skip_instance_cache=True, **options)
+    except ImportError as e:
+        raise MissingDependency(f"{parts.scheme}:// needs an fsspec backend: {e}") from e
+    return fs, f"{parts.netloc}{parts.path}".rstrip("/")
+
+
+def _location(env: Environment, object_id: str) -> tuple[Any, str]:
+    if env.shared:
+        fs, base = _shared_fs(env)
+        return fs, f"{base}/nfs/{object_id}"
+    return fsspec.filesystem("file"), str(env.root / "nfs" / object_id)
+
+
+class NetworkFileSystem(TreeMethods, NamedObject):
+    """A shared folder: the Volume file API (``put_file``, ``listdir``, ``read_file`` ...) without commits."""
+
+    _kind: ClassVar[str] = "nfs"
+
+    def __init__(self, record: ObjectRecord, env: Environment) -> None:
+        super().__init__(record, env)
+        fs, root = _location(env, record.id)
+        self._tree = FsTree(fs, root, repr(self))
+
+    @classmethod
+    def _initialize(cls, env: Environment, record: ObjectRecord) -> None:
+        fs, root = _location(env, record.id)
+        if env.shared:
+            bucket = root.split("/", 1)[0]
+            if not fs.exists(bucket):
+                fs.mkdir(bucket)
+        else:
+            Path(root).mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def _destroy(cls, env: Environment, record: ObjectRecord) -> None:
+        fs, root = _location(env, record.id)
+        if env.shared:
+            if fs.exists(root):
+                fs.rm(root, recursive=True)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+    @property
+    def path(self) -> Path:
+        """The shared folder itself (embedded environments): plain ``open()`` works, no commit."""
+        if self._env.shared:
+            raise InvalidArgument(f"{self!r} lives in a shared environment; use `with nfs.mount() as root:`")
+        root = Path(self._tree.root)
+        root.mkdir(parents=True, exist_ok=True)
+        return root
+
+
+__all__ = ["NetworkFileSystem"]

@@ -1,0 +1,81 @@
+"""The lakelet sidebar in a real JupyterLab and a real Chromium."""
+
+from __future__ import annotations
+
+import uuid
+
+from conftest import ARTIFACTS, FAST, SLOW, key_of
+from playwright.sync_api import expect
+
+SCREENSHOT = ARTIFACTS / "sidebar.png"
+
+
+def open_sidebar(page, lab):
+    # a fresh workspace per test, so no layout (an already open sidebar) is restored;
+    # the token in the URL logs the browser in
+    page.goto(f"{lab['url']}/lab/workspaces/{uuid.uuid4().hex}?token={lab['token']}")
+    tab = page.locator('.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="lakelet-sidebar"]')
+    expect(tab).to_be_visible(timeout=30_000)
+    expect(page.locator("#jupyterlab-splash")).to_have_count(0, timeout=30_000)
+    tab.click()
+    panel = page.locator("#lakelet-sidebar")
+    expect(panel).to_have_attribute("data-loaded", "true", timeout=15_000)
+    return panel
+
+
+def test_sidebar_shows_the_lake_and_a_tiers_entries(jupyter_lab, page, lake_home):
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    panel = open_sidebar(page, jupyter_lab)
+
+    expect(panel.locator(".jp-Lakelet-nodeKind")).to_have_text(["levels", "fast (disk)", "slow (disk)"])
+    expect(panel.locator('.jp-Lakelet-nodeLabel[data-id="0.0"] .jp-Lakelet-nodeUsage')).to_contain_text(
+        "3 entries"
+    )
+    expect(panel.locator('.jp-Lakelet-nodeLabel[data-id="0"] .jp-Lakelet-nodeUsage')).to_contain_text(
+        "5 entries"  # b"shared" is in both levels and counts once
+    )
+    expect(panel.locator(".jp-Lakelet-status")).to_contain_text(str(lake_home))
+
+    with page.expect_response(lambda r: "/lakelet/api/tiers/0.1" in r.url) as response:
+        panel.locator('.jp-Lakelet-nodeLabel[data-id="0.1"]').click()
+    assert response.value.status == 200
+    tier = panel.locator(".jp-Lakelet-tier")
+    expect(tier).to_have_attribute("data-loaded", "true")
+    rows = tier.locator(".jp-Lakelet-entry")
+    expect(rows).to_have_count(len(SLOW))
+    keys = {rows.nth(i).get_attribute("data-key") for i in range(len(SLOW))}
+    assert keys == {key_of(v) for v in SLOW}
+    expect(tier.locator(".jp-Lakelet-pageText")).to_have_text(f"1–{len(SLOW)} of {len(SLOW)}")
+
+    # sort by size: the first click sorts descending, the biggest value comes first
+    tier.locator('th[data-sort="size"]').click()
+    expect(tier.locator('th[data-sort="size"]')).to_have_text("size ▼")
+    expect(rows.first).to_have_attribute("data-key", key_of(SLOW[1]))
+
+    # filter by a key prefix
+    tier.locator(".jp-Lakelet-filter").fill(key_of(SLOW[0])[:8])
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-key", key_of(SLOW[0]))
+    tier.locator(".jp-Lakelet-filter").fill("")
+    expect(rows).to_have_count(len(SLOW))
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+    assert not [e for e in errors if "lakelet" in e.lower()], errors
+
+
+def test_evicting_a_cache_copy_updates_the_view(jupyter_lab, page):
+    panel = open_sidebar(page, jupyter_lab)
+    panel.locator('.jp-Lakelet-nodeLabel[data-id="0.0"]').click()
+    tier = panel.locator(".jp-Lakelet-tier")
+    expect(tier).to_have_attribute("data-loaded", "true")
+    shared = key_of(b"shared")
+    assert shared in {key_of(v) for v in FAST}
+    with page.expect_response(lambda r: "/lakelet/api/tiers/0.0/evict" in r.url) as response:
+        tier.locator(f'[data-evict="{shared}"]').click()
+    assert response.value.status == 200  # a cache copy (slow still holds it): no confirmation needed
+    expect(tier.locator(".jp-Lakelet-entry")).to_have_count(len(FAST) - 1)
+    expect(panel.locator('.jp-Lakelet-nodeLabel[data-id="0.0"] .jp-Lakelet-nodeUsage')).to_contain_text(
+        f"{len(FAST) - 1} entries"
+    )
