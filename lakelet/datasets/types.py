@@ -298,12 +298,12 @@ class Embedding(DataType):
 
     def decode(self, values: pa.Array, blobs: BlobStore | None = None) -> Any:
         n = len(values)
-        if values.null_count:
-            values = values.fill_null(pa.scalar([float("nan")] * int(np.prod(self.shape)), self.arrow)) if (
-                pa.types.is_floating(self.dtype.arrow)
-            ) else values
-        flat = values.flatten().to_numpy(zero_copy_only=False) if n else np.empty(0, self.dtype.arrow.to_pandas_dtype())
-        return flat.reshape((n, *self.shape))
+        width = int(np.prod(self.shape))
+        if values.null_count and pa.types.is_floating(self.dtype.arrow):
+            values = values.fill_null(pa.scalar([float("nan")] * width, self.arrow))  # a missing vector is all-NaN
+        if not n:
+            return np.empty((0, *self.shape), dtype=self.dtype.arrow.to_pandas_dtype())
+        return values.flatten().to_numpy(zero_copy_only=False).reshape((n, *self.shape))
 
     def decode_one(self, values: pa.Array, blobs: BlobStore | None = None) -> Any:
         return self.decode(values, blobs)[0]

@@ -6,7 +6,7 @@ import uuid
 
 from hypothesis import HealthCheck, settings
 
-from lakelet import S3, Disk, Levels, RedisLocation, Small
+from lakelet import S3, Levels, RedisLocation, Small
 from lakelet.testing.stateful import LocationStateMachine
 
 _settings = settings(max_examples=8, stateful_step_count=15, deadline=None,
