@@ -52,13 +52,34 @@ def load_ipython_extension(ipython: object) -> None:
     _load(ipython)
 
 
-_LAZY_LOCATIONS = ("S3", "SFTP", "SCP", "Nginx", "GCS", "Azure", "RedisLocation")
+# Names that load their layer on first use, so `import lakelet` stays light: remote backends
+# (s3fs, redis-py, sshfs...) and the dataset layer (DuckDB) are imported only when asked for.
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(("S3", "SFTP", "SCP", "Nginx", "GCS", "Azure", "RedisLocation"), "lakelet.locations"),
+    **dict.fromkeys(
+        (
+            "create", "open", "open_read_only", "exists", "delete", "like", "copy", "query", "Dataset",
+            "Version", "QueryView", "Schema", "DatasetError", "DatasetNotFound", "DatasetExists", "SchemaError",
+            "MergeConflict", "VersionNotFound", "CommitConflict", "DatasetReadOnly",
+        ),
+        "lakelet.datasets",
+    ),
+}
 
 
 def __getattr__(name: str) -> object:
-    # Remote backends load on first use, so `import lakelet` stays free of s3fs/redis/sshfs.
-    if name in _LAZY_LOCATIONS:
-        from . import locations
+    if name in _LAZY:
+        import importlib
 
-        return getattr(locations, name)
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name in ("storage", "types"):
+        import importlib
+
+        return importlib.import_module(f"lakelet.{name}")
     raise AttributeError(f"module 'lakelet' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY, "storage", "types"})

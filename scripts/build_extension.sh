@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # build_extension.sh: build the JupyterLab extension (extension/ -> lakelet/labextension) and make
-# this Python's Jupyter serve the fresh bundle. Idempotent: a re-run with nothing changed takes ~0.1 s.
+# this Python's Jupyter serve the fresh bundle. Idempotent: a re-run with nothing changed takes ~1 s.
 #
 #   usage: bash scripts/build_extension.sh [dev|prod]      (default: dev; prod = minified build)
 #

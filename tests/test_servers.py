@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -183,15 +184,15 @@ def test_close_removes_its_temp_dir():
     assert not workdir.exists()
 
 
-def test_server_dies_with_the_process_that_started_it():
+def test_server_dies_with_the_process_that_started_it(tmp_path):
     code = (
         "import sys, time\n"
         "from lakelet.testing.servers import RedisServer\n"
-        "s = RedisServer().start()\n"
+        "s = RedisServer(workdir=sys.argv[1]).start()\n"
         "print(s.port, flush=True)\n"
         "time.sleep(60)\n"
     )
-    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    parent = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
     try:
         port = int(parent.stdout.readline())
         assert _port_answers(port)
@@ -211,3 +212,19 @@ def test_unavailable_server_skips_locally_and_fails_in_ci(monkeypatch, ci, outco
     monkeypatch.setenv("LAKELET_AZURITE_BLOB", "/nonexistent/azurite-blob")
     with pytest.raises(outcome, match="azure test server unavailable"):
         pytest_plugin.start_or_skip(AzureServer())
+
+
+def test_temp_dirs_of_dead_runs_are_swept():
+    import tempfile
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    orphan = Path(tempfile.mkdtemp(prefix="lakelet-test-server-redis-"))
+    (orphan / ".owner-pid").write_text(str(dead.pid))
+    (orphan / "redis.log").write_text("left behind by a killed run")
+    server = RedisServer()
+    try:
+        assert server.workdir.is_dir()
+        assert not orphan.exists()
+    finally:
+        server.close()

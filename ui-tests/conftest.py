@@ -109,7 +109,7 @@ def jupyter_lab(lake_home: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         )
         try:
             _wait_until_up(proc, base, token, log_path)
-            yield {"url": base, "token": token, "log": str(log_path)}
+            yield {"url": base, "token": token, "log": str(log_path), "root": str(root)}
         finally:
             proc.terminate()  # only the process this fixture started
             try:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from pathlib import Path
+
+from playwright.sync_api import expect
 
 from conftest import ARTIFACTS, FAST, SLOW, key_of
-from playwright.sync_api import expect
 
 SCREENSHOT = ARTIFACTS / "sidebar.png"
 
@@ -79,3 +82,37 @@ def test_evicting_a_cache_copy_updates_the_view(jupyter_lab, page):
     expect(panel.locator('.jp-Lakelet-nodeLabel[data-id="0.0"] .jp-Lakelet-nodeUsage')).to_contain_text(
         f"{len(FAST) - 1} entries"
     )
+
+
+def test_sidebar_refreshes_when_a_cell_finishes(jupyter_lab, page):
+    value = b"written by a notebook cell"
+    code = (
+        "from lakelet.config import get_config\n"
+        "from lakelet.hashstore import HashKeyStorage\n"
+        f"HashKeyStorage(get_config().lake_spec).write({value!r})"
+    )
+    notebook = {
+        "cells": [{"cell_type": "code", "execution_count": None, "id": "c1", "metadata": {}, "outputs": [],
+                   "source": code}],
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (Path(jupyter_lab["root"]) / "writes.ipynb").write_text(json.dumps(notebook))
+    page.goto(f"{jupyter_lab['url']}/lab/workspaces/{uuid.uuid4().hex}/tree/writes.ipynb?token={jupyter_lab['token']}")
+    tab = page.locator('.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="lakelet-sidebar"]')
+    expect(tab).to_be_visible(timeout=30_000)
+    tab.click()
+    panel = page.locator("#lakelet-sidebar")
+    expect(panel).to_have_attribute("data-loaded", "true", timeout=15_000)
+    top = panel.locator('.jp-Lakelet-nodeLabel[data-id="0.0"] .jp-Lakelet-nodeUsage')
+    before = int(top.inner_text().split("·")[1].split()[0])
+
+    cell = page.locator(".jp-Notebook .jp-Cell").first
+    expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(1, timeout=30_000)
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+    expect(cell.locator(".jp-OutputArea-output")).to_contain_text(key_of(value), timeout=30_000)
+    # no click on refresh: the kernel's busy -> idle transition refreshes the sidebar
+    expect(top).to_contain_text(f"{before + 1} entries", timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / "sidebar-after-cell.png"))

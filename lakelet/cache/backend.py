@@ -9,8 +9,10 @@ that cannot be computed must never be guessed.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
+import socket
 import time
 import warnings
 from collections.abc import Iterator
@@ -127,6 +129,7 @@ class CacheStore:
 
     def save(self, address: str, entry: Entry, *, replace: bool) -> bool:
         """Write ``entry``; False (with a warning) if the storage refused it."""
+        entry.extra.setdefault("origin", self.origin)
         try:
             self.entries.put(address, entry, replace=replace)
         except StorageError as e:
@@ -134,6 +137,17 @@ class CacheStore:
             return False
         self.record(entry, address, "store")
         return True
+
+    @property
+    def origin(self) -> str:
+        """Who wrote an entry: this machine's journal (host and LAKELET_HOME)."""
+        place = f"{socket.gethostname()}\x00{get_config().home}"
+        return hashlib.sha256(place.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+    def record_hit(self, entry: Entry, address: str) -> None:
+        """Journal a hit on an entry written elsewhere (our own stores are journaled already)."""
+        if entry.extra.get("origin") != self.origin:
+            self.record(entry, address, "hit")
 
     def record(self, entry: Entry, address: str, event: str) -> None:
         """Note the use of an entry in the local journal (best effort)."""

@@ -231,7 +231,7 @@ class CellCache:
         names = list(values)
         outcome = Outcome(name, address, True, time.perf_counter() - start, entry.duration, names, entry.size)
         outcome.result = result
-        store.record(entry, address, "hit")
+        store.record_hit(entry, address)
         return outcome
 
     # ------------------------------------------------------------------ line-magic helpers

@@ -127,7 +127,7 @@ class CachedFunction(Generic[P, R]):
         self._hits += 1
         if address not in self._seen:
             self._seen.add(address)
-            self._store.record(entry, address, "hit")
+            self._store.record_hit(entry, address)
         self._remember(address, entry)
         return (values["result"],), False
 

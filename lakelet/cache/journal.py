@@ -49,10 +49,14 @@ class Journal:
 
     def add(self, record: Record) -> None:
         """Append a record (compacting the file when it is large)."""
-        self.root.mkdir(parents=True, exist_ok=True)
         path = self._file(record.kind, record.name)
         line = json.dumps(record.__dict__, separators=(",", ":"), sort_keys=True) + "\n"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        try:
+            fd = os.open(path, flags, 0o644)
+        except FileNotFoundError:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, flags, 0o644)
         try:
             os.write(fd, line.encode())
             size = os.fstat(fd).st_size

@@ -299,8 +299,9 @@ class Embedding(DataType):
     def decode(self, values: pa.Array, blobs: BlobStore | None = None) -> Any:
         n = len(values)
         width = int(np.prod(self.shape))
-        if values.null_count and pa.types.is_floating(self.dtype.arrow):
-            values = values.fill_null(pa.scalar([float("nan")] * width, self.arrow))  # a missing vector is all-NaN
+        if values.null_count:  # a missing vector reads as all-NaN (all-zero for integer tensors)
+            fill = float("nan") if pa.types.is_floating(self.dtype.arrow) else 0
+            values = values.fill_null(pa.scalar([fill] * width, self.arrow))
         if not n:
             return np.empty((0, *self.shape), dtype=self.dtype.arrow.to_pandas_dtype())
         return values.flatten().to_numpy(zero_copy_only=False).reshape((n, *self.shape))

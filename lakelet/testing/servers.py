@@ -56,6 +56,8 @@ HOST = "127.0.0.1"
 _INSTALL_HINT = "run `bash scripts/install.sh` from the lakelet checkout"
 _PORT_IN_USE_MARKERS = ("address already in use", "eaddrinuse", "port is already in use")
 _START_ATTEMPTS = 4
+_WORKDIR_PREFIX = "lakelet-test-server-"
+_OWNER_FILE = ".owner-pid"
 
 
 class ServerUnavailable(LakeletError, RuntimeError):
@@ -115,6 +117,21 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+def _sweep_orphaned_workdirs() -> None:
+    """Remove temp dirs left by test runs that died before their cleanup (their owner PID is gone)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_WORKDIR_PREFIX}*"):
+        try:
+            owner = int((folder / _OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue  # not ours, or still being set up
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            continue  # alive, another user's
+
+
 def _signal_all(pids: list[int], signum: int) -> None:
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
@@ -157,7 +174,9 @@ class LocalServer:
     def workdir(self) -> Path:
         """The directory that holds this server's configs, data and log."""
         if self._workdir is None:
-            self._workdir = Path(tempfile.mkdtemp(prefix=f"lakelet-{self.name}-"))
+            _sweep_orphaned_workdirs()
+            self._workdir = Path(tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{self.name}-"))
+            (self._workdir / _OWNER_FILE).write_text(str(os.getpid()))
         return self._workdir
 
     @property

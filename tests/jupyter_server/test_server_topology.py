@@ -103,3 +103,32 @@ def test_query_validation():
         topology.EntryQuery(filter="x" * 201)
     with pytest.raises(InvalidArgument):
         topology.EntryQuery(limit=True)
+
+
+def test_cache_entries_are_linked_to_the_function_that_made_them(tmp_path, monkeypatch):
+    np = pytest.importorskip("numpy")
+    from lakelet.cache import smart_cache
+    from lakelet.config import config_set
+    from lakelet.jupyter.server import LakeProvider
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text(f'[lake]\npath = "{home / "lake"}"\n')
+    monkeypatch.setenv("LAKELET_HOME", str(home))
+    monkeypatch.delenv("LAKELET_CACHE_KEY", raising=False)
+
+    @smart_cache
+    def make_range(n):
+        return np.arange(n)
+
+    with config_set(home=home, cache_key=None):
+        make_range(300_000)  # big enough to be stored as its own blob, not inline in the entry
+    snapshot = LakeProvider().snapshot()
+    page = topology.list_entries(snapshot.storage.location, topology.EntryQuery(sort="size"), snapshot.producers)
+    producers = [e["producer"] for e in page["entries"]]
+    assert all(p is not None and p["name"].endswith("make_range") for p in producers)
+    assert [p["role"] for p in producers] == ["value", "entry"]
+    assert producers[0]["variable"] == "result"
+    only_mine = topology.list_entries(snapshot.storage.location, topology.EntryQuery(filter="make_RANGE"),
+                                      snapshot.producers)
+    assert only_mine["total"] == 2
