@@ -64,6 +64,13 @@ _LAZY: dict[str, str] = {
         ),
         "lakelet.datasets",
     ),
+    **dict.fromkeys(
+        (
+            "smart_cache", "mark_unstable", "mark_module_unstable", "CachedFunction", "CacheInfo", "CacheWarning",
+            "UnhashableValue", "UnstorableValue", "UntrustedEntry", "Explanation",
+        ),
+        "lakelet.cache",
+    ),
 }
 
 

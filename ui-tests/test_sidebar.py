@@ -112,6 +112,8 @@ def test_sidebar_refreshes_when_a_cell_finishes(jupyter_lab, page):
     expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(1, timeout=30_000)
     cell.locator(".jp-InputArea-editor").click()
     page.keyboard.press("Shift+Enter")
+    page.wait_for_timeout(5000)
+    page.screenshot(path=str(ARTIFACTS / "debug.png"))
     expect(cell.locator(".jp-OutputArea-output")).to_contain_text(key_of(value), timeout=30_000)
     # no click on refresh: the kernel's busy -> idle transition refreshes the sidebar
     expect(top).to_contain_text(f"{before + 1} entries", timeout=10_000)

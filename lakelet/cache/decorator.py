@@ -1,10 +1,13 @@
 """``@smart_cache``: memoization keyed by code, inputs and a format version.
 
->>> import lakelet
->>> @lakelet.smart_cache("memory://")
-... def square(x):
-...     return x * x
->>> square(4), square(4), square.cache_info().hits
+>>> import tempfile
+>>> from lakelet.cache import smart_cache
+>>> from lakelet.config import config_set
+>>> with config_set(home=tempfile.mkdtemp()):  # where the local journal goes
+...     @smart_cache("memory://")
+...     def square(x):
+...         return x * x
+...     square(4), square(4), square.cache_info().hits
 (16, 16, 1)
 """
 
