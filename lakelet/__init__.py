@@ -71,6 +71,14 @@ _LAZY: dict[str, str] = {
         ),
         "lakelet.cache",
     ),
+    **dict.fromkeys(
+        (
+            "Volume", "NetworkFileSystem", "Dict", "Queue", "CloudBucketMount", "Secret", "FileEntry",
+            "FileEntryType", "NotFoundError", "AlreadyExistsError", "ConflictError", "PathNotFound",
+            "SizeLimitExceeded", "UncommittedChangesWarning", "Delivery", "ObjectInfo",
+        ),
+        "lakelet.primitives",
+    ),
 }
 
 
