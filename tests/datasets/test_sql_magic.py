@@ -11,9 +11,10 @@ from lakelet.jupyter import sql_magic
 
 @pytest.fixture
 def shell():
-    from IPython.testing.globalipapp import get_ipython
+    # One shell per process: IPython keeps a singleton, which other test modules share.
+    from IPython.core.interactiveshell import InteractiveShell
 
-    ip = get_ipython()
+    ip = InteractiveShell.instance()
     sql_magic.register(ip)
     return ip
 
