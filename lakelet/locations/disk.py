@@ -27,12 +27,12 @@ from pathlib import Path
 
 from .._hashing import validate_key
 from ..errors import InvalidArgument, StorageInternalError
+from ._usage import UsageCounter
 from .abc import Blob, EntryInfo, Location, Usage, now, translate_errors
 
 LAYOUT = {"layout": "lakelet-hash-v1", "fanout": 2, "hash": "sha256"}
 _MARKER = ".lakelet-location.json"
 _HEX = frozenset("0123456789abcdef")
-_USAGE_TTL = 30.0  # seconds a cached byte count is trusted before the folder is re-scanned
 
 
 class Disk(Location):
@@ -62,7 +62,7 @@ class Disk(Location):
         self.track_access = track_access
         self._tmp = self.root / ".tmp"
         self._lock = threading.Lock()
-        self._used: tuple[int, int, float] | None = None  # (bytes, entries, when counted)
+        self._usage = UsageCounter(self.entries)
         with translate_errors(self):
             self._tmp.mkdir(parents=True, exist_ok=True)
             marker = self.root / _MARKER
@@ -151,10 +151,7 @@ class Disk(Location):
                 if e.errno in (errno.ENOSPC, errno.EDQUOT):
                     return False  # the disk filled up under us: decline, a lower tier may take it
                 raise
-        with self._lock:
-            if self._used is not None:
-                b, n, t = self._used
-                self._used = (b + blob.size, n + 1, t)
+        self._usage.added(blob.size)
         return True
 
     def _publish(self, path: Path, blob: Blob) -> None:
@@ -199,7 +196,7 @@ class Disk(Location):
     def _has_room(self, size: int) -> bool:
         if self.max_size is None:
             return True
-        return self._usage_counts()[0] + size <= self.max_size
+        return self._usage.get()[0] + size <= self.max_size
 
     def delete(self, key: str) -> bool:
         validate_key(key)
@@ -210,10 +207,7 @@ class Disk(Location):
                 path.unlink()
             except FileNotFoundError:
                 return False
-        with self._lock:
-            if self._used is not None:
-                b, n, t = self._used
-                self._used = (max(b - size, 0), max(n - 1, 0), t)
+        self._usage.removed(size)
         return True
 
     # ------------------------------------------------------------------------------ listing
@@ -247,22 +241,8 @@ class Disk(Location):
                 continue
             yield EntryInfo(Path(entry.path).parent.name + entry.name, st.st_size, last_access=st.st_mtime)
 
-    def _usage_counts(self) -> tuple[int, int]:
-        with self._lock:
-            cached = self._used
-        if cached is not None and now() - cached[2] < _USAGE_TTL:
-            return cached[0], cached[1]
-        total = count = 0
-        for entry in self.entries():
-            total += entry.size
-            count += 1
-        with self._lock:
-            self._used = (total, count, now())
-        return total, count
-
     def usage(self) -> Usage:
-        self._used = None  # an explicit question gets a fresh count
-        total, count = self._usage_counts()
+        total, count = self._usage.get(fresh=True)
         return Usage(total, count, self.capacity())
 
     def capacity(self) -> int | None:
@@ -273,7 +253,7 @@ class Disk(Location):
             disk_free = shutil.disk_usage(self.root).free
         if self.max_size is None:
             return disk_free
-        return max(min(self.max_size - self._usage_counts()[0], disk_free), 0)
+        return max(min(self.max_size - self._usage.get()[0], disk_free), 0)
 
     def purge_temporaries(self, max_age: float = 3600.0) -> int:
         """Delete temporaries older than ``max_age`` seconds left by crashed writers; returns how many."""

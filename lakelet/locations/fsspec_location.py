@@ -32,10 +32,10 @@ from typing import Any, BinaryIO
 
 from .._hashing import validate_key
 from ..errors import InvalidArgument, StorageError, StorageInternalError
-from .abc import Blob, EntryInfo, ErrorMap, Location, Usage, now, translate_errors
+from ._usage import UsageCounter
+from .abc import Blob, EntryInfo, ErrorMap, Location, Usage, translate_errors
 
 _KEY_TAIL = re.compile(r"([0-9a-f]{2})/([0-9a-f]{62})")
-_USAGE_TTL = 30.0  # seconds a cached byte count is trusted before a capped location re-lists
 
 
 class FsspecLocation(Location):
@@ -75,7 +75,7 @@ class FsspecLocation(Location):
         self.max_size = max_size
         self.writable = writable
         self._lock = threading.Lock()
-        self._used: tuple[int, int, float] | None = None  # (bytes, entries, when counted)
+        self._usage = UsageCounter(self.entries)
 
     # ------------------------------------------------------------------ subclass hooks
     def classify(self, error: BaseException) -> type[StorageError] | None:
@@ -195,10 +195,7 @@ class FsspecLocation(Location):
             return False
         with self.errors(key):
             self._publish(self._path(key), blob)
-        with self._lock:
-            if self._used is not None:
-                b, n, t = self._used
-                self._used = (b + blob.size, n + 1, t)
+        self._usage.added(blob.size)
         return True
 
     def delete(self, key: str) -> bool:
@@ -212,16 +209,13 @@ class FsspecLocation(Location):
                 self.fs.rm_file(self._path(key))
             except FileNotFoundError:
                 return False
-        with self._lock:
-            if self._used is not None:
-                b, n, t = self._used
-                self._used = (max(b - int(info.get("size") or 0), 0), max(n - 1, 0), t)
+        self._usage.removed(int(info.get("size") or 0))
         return True
 
     def _has_room(self, size: int) -> bool:
         if self.max_size is None:
             return True
-        return self._usage_counts()[0] + size <= self.max_size
+        return self._usage.get()[0] + size <= self.max_size
 
     # ------------------------------------------------------------------ listing
     def _listing(self) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -250,23 +244,8 @@ class FsspecLocation(Location):
         for key, info in self._listing():
             yield EntryInfo(key, int(info.get("size") or 0), last_access=self._last_access(info))
 
-    def _usage_counts(self) -> tuple[int, int]:
-        with self._lock:
-            cached = self._used
-        if cached is not None and now() - cached[2] < _USAGE_TTL:
-            return cached[0], cached[1]
-        total = count = 0
-        for entry in self.entries():
-            total += entry.size
-            count += 1
-        with self._lock:
-            self._used = (total, count, now())
-        return total, count
-
     def usage(self) -> Usage:
-        with self._lock:
-            self._used = None  # an explicit question gets a fresh count
-        total, count = self._usage_counts()
+        total, count = self._usage.get(fresh=True)
         return Usage(total, count, self.max_size)
 
     def capacity(self) -> int | None:
@@ -275,7 +254,7 @@ class FsspecLocation(Location):
     def free_space(self) -> int | None:
         if self.max_size is None:
             return None
-        return max(self.max_size - self._usage_counts()[0], 0)
+        return max(self.max_size - self._usage.get()[0], 0)
 
     # ------------------------------------------------------------------ lifecycle
     def describe(self) -> dict[str, Any]:

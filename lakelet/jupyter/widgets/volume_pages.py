@@ -24,7 +24,7 @@ from ...primitives.names import normalize_path
 
 SortField = Literal["name", "size", "mtime"]
 #: rows read, at most, to total up the folders shown on one page (sizes and times of big folders are partial)
-SUMMARY_BUDGET = 20_000
+SUMMARY_BUDGET = 5_000
 _MAX_CACHED = 8
 
 
