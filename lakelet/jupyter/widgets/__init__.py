@@ -9,6 +9,7 @@ except ImportError as e:
 
     raise MissingDependency('lakelet widgets need ipywidgets: pip install "lakelet[jupyter]"') from e
 
+from .dataset_browser import DatasetBrowser
 from .volume_browser import VolumeBrowser
 
-__all__ = ["VolumeBrowser"]
+__all__ = ["DatasetBrowser", "VolumeBrowser"]
