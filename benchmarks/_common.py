@@ -65,6 +65,19 @@ def _cpu_jiffies() -> tuple[int, int] | None:
     return sum(values) - idle, sum(values)
 
 
+def _pressure_stall_us(resource_name: str) -> int | None:
+    """Total microseconds some task waited for ``resource_name`` (cpu, io), from Linux PSI."""
+    try:
+        with open(f"/proc/pressure/{resource_name}") as f:
+            some = f.readline().split()
+    except OSError:
+        return None
+    for item in some:
+        if item.startswith("total="):
+            return int(item[6:])
+    return None
+
+
 def _own_cpu_seconds() -> float:
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # waited-for helpers (cat, redis-server)
@@ -84,14 +97,20 @@ class LoadMonitor:
         self._jiffies = _cpu_jiffies()
         self._own = _own_cpu_seconds()
         self._wall = time.monotonic()
+        self._stalls = {name: _pressure_stall_us(name) for name in ("cpu", "io")}
         self.load_end: tuple[float, float, float] | None = None
         self.busy: float | None = None
         self.others: float | None = None
+        self.stalled: dict[str, float] = {}
 
     def stop(self) -> None:
         wall = time.monotonic() - self._wall
         own = _own_cpu_seconds() - self._own
         self.load_end = os.getloadavg()
+        for name, start in self._stalls.items():
+            stop = _pressure_stall_us(name)
+            if start is not None and stop is not None and wall > 0:
+                self.stalled[name] = (stop - start) / 1e6 / wall
         end = _cpu_jiffies()
         if self._jiffies is None or end is None or wall <= 0:
             return
@@ -111,6 +130,9 @@ class LoadMonitor:
             lines.append(
                 f"CPU busy during the run: {self.busy:.0%} of all CPUs, of which other processes: {self.others:.0%}"
             )
+        if self.stalled:
+            waits = ", ".join(f"{name} {share:.0%}" for name, share in self.stalled.items())
+            lines.append(f"share of the run some task waited for a resource (Linux PSI): {waits}")
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
@@ -120,6 +142,7 @@ class LoadMonitor:
             "load_end": self.load_end,
             "busy": self.busy,
             "others": self.others,
+            "stalled": self.stalled,
         }
 
 

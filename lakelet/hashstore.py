@@ -232,6 +232,16 @@ class HashKeyStorage:
     def __repr__(self) -> str:
         return f"HashKeyStorage({self.location!r})"
 
+    def _repr_html_(self) -> str:
+        from .jupyter.reprs import storage_html  # a display hook: the Jupyter layer loads only when shown
+
+        return storage_html(self)
+
+    def browse(self, **options: Any) -> Any:
+        """An interactive browser widget for this object (ipywidgets)."""
+        from .jupyter.widgets import LakeBrowser
+
+        return LakeBrowser(self, **options)
 
 class _Prefixed:
     """A reader that first returns an already-read head, then the rest of a stream."""

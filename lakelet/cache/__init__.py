@@ -13,6 +13,7 @@ from .decorator import CachedFunction, CacheInfo, smart_cache
 from .errors import CacheWarning, UnhashableValue, UnstorableValue, UntrustedEntry
 from .explain import Explanation
 from .marks import mark_module_unstable, mark_unstable
+from .persist import flush
 
 __all__ = [
     "CacheInfo",
@@ -22,6 +23,7 @@ __all__ = [
     "UnhashableValue",
     "UnstorableValue",
     "UntrustedEntry",
+    "flush",
     "mark_module_unstable",
     "mark_unstable",
     "smart_cache",

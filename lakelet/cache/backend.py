@@ -24,11 +24,11 @@ from ..config import get_config
 from ..errors import StorageError
 from ..hashstore import HashKeyStorage
 from ..locations.abc import Location
-from . import codecs
+from . import codecs, persist
 from .errors import CacheWarning, UnstorableValue, UntrustedEntry
 from .index import Entry, EntryStore
 from .journal import Journal, Record
-from .lock import entry_lock
+from .lock import EntryLock
 
 StorageLike = HashKeyStorage | Location | str | os.PathLike[str] | dict[str, Any] | list[Any]
 
@@ -81,14 +81,21 @@ class CacheStore:
     def journal(self) -> Journal:
         return Journal(get_config().home / "cache" / "journal")
 
+    def entry_lock(self, address: str) -> EntryLock:
+        """The (not yet acquired) lock that makes processes of this machine compute ``address`` once."""
+        return EntryLock(Path(get_config().home) / "cache" / "locks", address)
+
     @contextmanager
     def lock(self, address: str) -> Iterator[None]:
-        with entry_lock(Path(get_config().home) / "cache" / "locks", address):
+        with self.entry_lock(address):
             yield
 
     # ------------------------------------------------------------------ reading
     def load(self, address: str) -> tuple[Entry | None, dict[str, Any] | None, bool]:
         """(entry, decoded values, stale). ``stale`` means: an entry is there but unusable, replace it."""
+        writer = persist.current_writer()
+        if writer is not None:
+            pass
         entries = self.entries
         try:
             entry = entries.get(address)
@@ -127,6 +134,10 @@ class CacheStore:
         """Store one value; raises :class:`UnstorableValue` or a storage error."""
         return codecs.encode(value, self.entries.storage)
 
+    def prepare(self, value: Any, *, max_bytes: int | None = None) -> codecs.Prepared | None:
+        """Snapshot one value in memory (see :func:`codecs.prepare`); raises :class:`UnstorableValue`."""
+        return codecs.prepare(value, max_bytes=max_bytes)
+
     def save(self, address: str, entry: Entry, *, replace: bool) -> bool:
         """Write ``entry``; False (with a warning) if the storage refused it."""
         entry.extra.setdefault("origin", self.origin)
@@ -137,6 +148,27 @@ class CacheStore:
             return False
         self.record(entry, address, "store")
         return True
+
+    def persister(self, address: str, entry: Entry, prepared: dict[str, codecs.Prepared], *, replace: bool) -> Any:
+        """A callable that stores ``prepared`` values, then publishes ``entry`` (create-only) and journals it.
+
+        Everything that depends on the configuration (signing key, journal folder)
+        is captured now, so the callable may run later in another thread. It
+        raises on failure; the entry is published last, so a failure or a crash
+        midway leaves no entry.
+        """
+        entry.extra.setdefault("origin", self.origin)
+        entries, journal = self.entries, self.journal
+
+        def run() -> None:
+            entry.values.update({name: p.store(entries.storage) for name, p in prepared.items()})
+            entries.put(address, entry, replace=replace)
+            try:
+                journal.add(_record(entry, address, "store"))
+            except OSError as e:
+                raise OSError(f"the entry is stored, but the cache journal could not be updated: {e}") from e
+
+        return run
 
     @property
     def origin(self) -> str:
@@ -151,24 +183,16 @@ class CacheStore:
 
     def record(self, entry: Entry, address: str, event: str) -> None:
         """Note the use of an entry in the local journal (best effort)."""
-        record = Record(
-            name=entry.name,
-            kind=entry.kind,
-            address=address,
-            event=event,
-            time=time.time() if event == "hit" else entry.created,
-            size=entry.size,
-            duration=entry.duration,
-            components=entry.components,
-            extra=entry.extra,
-        )
         try:
-            self.journal.add(record)
+            self.journal.add(_record(entry, address, event))
         except OSError as e:
             self.warn(f"could not update the cache journal: {e}")
 
     def remove(self, kind: str, name: str) -> int:
         """Delete every entry of ``name`` this machine knows of; returns how many existed."""
+        writer = persist.current_writer()
+        if writer is not None:
+            writer.wait()  # else a pending write would bring an entry back after the clear
         removed = 0
         for address in dict.fromkeys(r.address for r in self.journal.records(kind, name)):
             try:
@@ -181,6 +205,24 @@ class CacheStore:
     def warn(self, message: str) -> None:
         self.errors += 1
         warnings.warn(message, CacheWarning, stacklevel=4)
+
+    def count_error(self, message: str) -> None:
+        """Count a failure reported elsewhere (a background write warns when it is flushed)."""
+        self.errors += 1
+
+
+def _record(entry: Entry, address: str, event: str) -> Record:
+    return Record(
+        name=entry.name,
+        kind=entry.kind,
+        address=address,
+        event=event,
+        time=time.time() if event == "hit" else entry.created,
+        size=entry.size,
+        duration=entry.duration,
+        components=entry.components,
+        extra=entry.extra,
+    )
 
 
 __all__ = ["CacheStore", "StorageLike", "UnstorableValue", "open_storage"]

@@ -9,6 +9,13 @@ and source), restores the stored names, replays the outputs and returns the
 cell's last value. This module needs a shell object with ``user_ns``,
 ``compile`` and ``display_pub`` (IPython's InteractiveShell) but never imports
 IPython itself.
+
+Storing a big result would delay the user by the time it takes to hash and
+write it, so a miss only *snapshots* the values (serializes them into memory:
+about one memory copy) and hands the I/O to the process's background writer
+(:mod:`lakelet.cache.persist`). The entry lock stays held until the entry is
+published, a lookup of the same entry waits for its write, and small entries
+(under :data:`BACKGROUND_MIN` bytes) are written at once.
 """
 
 from __future__ import annotations
@@ -24,9 +31,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InvalidName, StorageError
+from . import persist
 from .arguments import VERSION
 from .backend import CacheStore, StorageLike
 from .cell_ast import CellCode, analyze
+from .codecs import Prepared
 from .errors import UnhashableValue, UnstorableValue
 from .explain import Explanation, explain
 from .fingerprint import Components, Fingerprinter, combine
@@ -34,6 +43,7 @@ from .index import Entry
 
 RESULT = "__lake_cache_result__"  # the name under which a cell's Out value is stored
 _MAX_NAME = 200
+BACKGROUND_MIN = 8 * 2**20  # entries with fewer bytes to write are written before the cell returns
 
 
 @dataclass
@@ -49,6 +59,8 @@ class Outcome:
     size: int = 0
     problems: list[str] = field(default_factory=list)  # why (part of) the cell was not cached
     result: Any = None
+    overhead: float = 0.0  # seconds the cache added to this run (key, lookup, snapshot, queueing)
+    background: bool = False  # the entry is being written by the background writer
 
     def status(self) -> str:
         """The one-line summary printed under the cell."""
@@ -59,15 +71,18 @@ class Outcome:
         text = f"lake_cache: miss {self.address[:10]} · ran {_seconds(self.seconds)}"
         if self.problems:
             return text + " · NOT cached: " + "; ".join(self.problems)
+        if self.background:
+            return text + f" · storing {shown or 'outputs'} ({_bytes(self.size)}) in the background"
         return text + (f" · stored {shown} ({_bytes(self.size)})" if shown else " · stored outputs")
 
 
 class CellCache:
     """Caches cells of one shell; owns the stores it opened (one per storage URL)."""
 
-    def __init__(self, shell: Any, *, project: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, shell: Any, *, project: str | os.PathLike[str] | None = None, background: bool = True) -> None:
         self.shell = shell
         self.project = project
+        self.background = background  # False: every entry is written before the cell returns
         self._stores: dict[str, CacheStore] = {}
 
     def store(self, storage: StorageLike | None) -> CacheStore:
@@ -128,15 +143,26 @@ class CellCache:
             entry, values, stale = store.load(address)
             if entry is not None and values is not None:
                 return self._restore(source, code, name, address, entry, values, start, store)
-        with store.lock(address):
+        lock: Any = store.entry_lock(address)
+        lock.acquire()
+        try:
             if not force:
                 entry, values, stale = store.load(address)
                 if entry is not None and values is not None:
                     return self._restore(source, code, name, address, entry, values, start, store)
+            ran = time.perf_counter()
             result, outputs = self._execute(source, code)
-            elapsed = time.perf_counter() - start
-            outcome = Outcome(name, address, False, elapsed, result=result)
-            self._save(store, code, name, address, components, outputs, result, outcome, ignored, stale or force)
+            done = time.perf_counter()
+            outcome = Outcome(name, address, False, done - start, result=result)
+            job = self._save(store, code, name, address, components, outputs, result, outcome, ignored, stale or force)
+            if job is not None:
+                job.finish, job.abandon = lock.release, lock.close_inherited
+                persist.writer().submit(job)
+                lock = None  # the writer releases it once the entry is published
+        finally:
+            if lock is not None:
+                lock.release()
+        outcome.overhead = time.perf_counter() - start - (done - ran)
         return outcome
 
     def _execute(self, source: str, code: CellCode) -> tuple[Any, list[dict[str, Any]]]:
@@ -170,39 +196,71 @@ class CellCache:
         outcome: Outcome,
         ignored: frozenset[str],
         replace: bool,
-    ) -> None:
+    ) -> persist.WriteJob | None:
+        """Snapshot what the cell wrote; store it now, or return the job that stores it in the background."""
         namespace = self.shell.user_ns
         defined = set(code.defined)
         wanted = [n for n in code.writes if n not in ignored and (n not in defined or n in _reassigned(code))]
-        values: dict[str, Any] = {}
-        stored: list[str] = []
-        for var in wanted:
-            if var not in namespace:
-                continue
-            try:
-                values[var] = store.encode(namespace[var])
-                stored.append(var)
-            except (UnstorableValue, StorageError, OSError) as e:
-                outcome.problems.append(f"cannot store {var!r} ({e}); use --ignore {var}")
+        items = {var: namespace[var] for var in wanted if var in namespace}
         if result is not None:
-            try:
-                values[RESULT] = store.encode(result)
-            except (UnstorableValue, StorageError, OSError) as e:
-                outcome.problems.append(f"cannot store the cell's result ({e})")
+            items[RESULT] = result
+        prepared = self._snapshot(store, items, outcome)
         if outcome.problems:
-            return
+            return None
         deleted = [n for n in code.deleted if n not in namespace]
-        entry = Entry(
-            "cell",
-            name,
-            components,
-            values,
-            duration=outcome.seconds,
-            outputs=outputs,
-            extra={"names": stored, "deleted": deleted, "source": _source_of(code)},
-        )
+        stored = [var for var in prepared if var != RESULT]
+        extra = {"names": stored, "deleted": deleted, "source": _source_of(code)}
+        entry = Entry("cell", name, components, {}, duration=outcome.seconds, outputs=outputs, extra=extra)
         outcome.names = stored
-        outcome.size = entry.size
+        outcome.size = sum(
+            int(p.descriptor["size"]) if p is not None else _size_of(items[v]) for v, p in prepared.items()
+        )
+        total = sum(p.nbytes for p in prepared.values() if p is not None)
+        if not self.background or total < BACKGROUND_MIN or any(p is None for p in prepared.values()):
+            self._store_now(store, address, entry, prepared, items, outcome, replace)
+            return None
+        complete = {var: p for var, p in prepared.items() if p is not None}
+        outcome.background = True
+        return persist.WriteJob(
+            persist.PendingWrite("cell", name, address, total, time.time()),
+            store.persister(address, entry, complete, replace=replace),
+            on_error=store.count_error,
+        )
+
+    def _snapshot(self, store: CacheStore, items: dict[str, Any], outcome: Outcome) -> dict[str, Prepared | None]:
+        """Serialize each value into memory now (None: too big to hold twice, it is streamed instead)."""
+        budget = persist.writer().max_bytes if self.background else 0
+        prepared: dict[str, Prepared | None] = {}
+        for var, value in items.items():
+            try:
+                found = store.prepare(value, max_bytes=max(budget, 0))
+            except (UnstorableValue, OSError) as e:
+                what = "the cell's result" if var == RESULT else repr(var)
+                outcome.problems.append(
+                    f"cannot store {what} ({e})" + ("" if var == RESULT else f"; use --ignore {var}")
+                )
+                continue
+            prepared[var] = found
+            budget -= found.nbytes if found is not None else 0
+        return prepared
+
+    def _store_now(
+        self,
+        store: CacheStore,
+        address: str,
+        entry: Entry,
+        prepared: dict[str, Prepared | None],
+        items: dict[str, Any],
+        outcome: Outcome,
+        replace: bool,
+    ) -> None:
+        storage = store.entries.storage
+        for var, found in prepared.items():
+            try:
+                entry.values[var] = found.store(storage) if found is not None else store.encode(items[var])
+            except (UnstorableValue, StorageError, OSError) as e:
+                outcome.problems.append(f"cannot store {var!r} ({e})")
+                return
         if not store.save(address, entry, replace=replace):
             outcome.problems.append("the storage refused the entry (see the warning)")
 
@@ -245,6 +303,9 @@ class CellCache:
         code = analyze(source)
         components = self.components(code, frozenset())
         address = store.entries.address("cell", name, combine(components))
+        writer = persist.current_writer()
+        if writer is not None:
+            writer.wait(address)
         return explain(name, address, store.exists(address), components, history)
 
 
@@ -274,6 +335,15 @@ def _reassigned(code: CellCode) -> set[str]:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 counts[node.id] = counts.get(node.id, 0) + 1
     return {n for n in code.defined if counts.get(n)}
+
+
+def _size_of(value: Any) -> int:
+    """Bytes of a value that was too big to snapshot (it has an ``nbytes`` or a frame's memory usage)."""
+    usage = getattr(value, "memory_usage", None)
+    if callable(usage):
+        found = usage(deep=False)
+        return int(found.sum() if hasattr(found, "sum") else found)
+    return int(getattr(value, "nbytes", 0))
 
 
 def _source_of(code: CellCode) -> str:

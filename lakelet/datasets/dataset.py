@@ -472,6 +472,16 @@ class Dataset:
 
         return diff(self, a, b)
 
+    def _repr_html_(self) -> str:
+        from ..jupyter.reprs import dataset_html  # a display hook: the Jupyter layer loads only when shown
+
+        return dataset_html(self)
+
+    def browse(self, **options: Any) -> Any:
+        """An interactive browser widget for this object (ipywidgets)."""
+        from ..jupyter.widgets import DatasetBrowser
+
+        return DatasetBrowser(self, **options)
 
 def _array(source: Any) -> pa.Array:
     return source.combine_chunks() if isinstance(source, pa.ChunkedArray) else source

@@ -3,7 +3,13 @@
 ::
 
     %%lake_cache [NAME] [--storage URL] [--force] [--ignore VAR ...]
-    %lake_cache ls | info NAME | clear NAME | why NAME   [--storage URL]
+    %lake_cache ls | info [NAME] | clear NAME | why NAME   [--storage URL]
+    %lake_cache flush
+
+Big entries are written in the background after the cell returns (see
+:mod:`lakelet.cache.persist`): ``%lake_cache info`` lists pending writes and
+``%lake_cache flush`` waits for them. A background write that failed is
+reported as a ``CacheWarning`` after the next cell runs.
 
 This module is the one place where bad magic arguments become IPython usage
 errors; exceptions raised by the cell itself propagate untouched.
@@ -16,11 +22,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..cache import persist
 from ..cache.cell import CellCache, validate_name
 
 _USAGE = (
     "usage: %%lake_cache [NAME] [--storage URL] [--force] [--ignore VAR ...]\n"
-    "       %lake_cache ls | info NAME | clear NAME | why NAME  [--storage URL]"
+    "       %lake_cache ls | info [NAME] | clear NAME | why NAME  [--storage URL]\n"
+    "       %lake_cache flush"
 )
 
 
@@ -98,8 +106,14 @@ class LakeCacheMagic:
         if not options.words:
             raise ValueError(_USAGE)
         command, *rest = options.words
+        if command in ("ls", "flush") and rest:
+            raise ValueError(f"%lake_cache {command} takes no name\n{_USAGE}")
         if command == "ls":
             return self.ls(options.storage)
+        if command == "flush":
+            return self.flush()
+        if command == "info" and not rest:
+            return self.pending()
         if len(rest) != 1:
             raise ValueError(f"%lake_cache {command} needs exactly one cell name\n{_USAGE}")
         name = rest[0]
@@ -127,10 +141,38 @@ class LakeCacheMagic:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last.time))
             print(f"{name:<30} {entries:>3} entr{'y' if entries == 1 else 'ies'}  last {when}  {last.size:>12,} B")
 
+    def flush(self) -> None:
+        pending = _pending()
+        start = time.perf_counter()
+        persist.flush()
+        if pending:
+            size = sum(p.nbytes for p in pending)
+            print(
+                f"lake_cache: wrote {len(pending)} pending entr{'y' if len(pending) == 1 else 'ies'} "
+                f"({size:,} B) in {time.perf_counter() - start:.2f} s"
+            )
+        else:
+            print("lake_cache: no pending writes")
+
+    def pending(self) -> None:
+        """Print the writes still in progress (``%lake_cache info`` without a name)."""
+        pending = _pending()
+        if not pending:
+            print("lake_cache: no pending writes")
+            return
+        now = time.time()
+        print(f"lake_cache: {len(pending)} pending write{'s' if len(pending) != 1 else ''}")
+        for p in pending:
+            print(f"  {p.name:<30} {p.address[:10]}  {p.nbytes:>14,} B  queued {now - p.queued:.1f} s ago")
+
     def info(self, store: Any, name: str) -> None:
+        waiting = [p for p in _pending() if p.kind == "cell" and p.name == name]
+        for p in waiting:
+            print(f"pending:  entry {p.address[:10]} ({p.nbytes:,} B) is being written in the background")
         records = store.journal.records("cell", name)
         if not records:
-            print(f"lake_cache: nothing cached under {name!r}")
+            if not waiting:
+                print(f"lake_cache: nothing cached under {name!r}")
             return
         last = records[-1]
         print(f"name:     {name}")
@@ -142,15 +184,31 @@ class LakeCacheMagic:
         print(f"present:  {store.exists(last.address)}")
 
 
+def _pending() -> list[persist.PendingWrite]:
+    writer = persist.current_writer()
+    return writer.pending() if writer is not None else []
+
+
+def report_background_failures(*args: Any) -> None:
+    """Warn (CacheWarning) about background writes that failed since the last report."""
+    writer = persist.current_writer()
+    if writer is not None:
+        writer.report()
+
+
 def register(ipython: Any) -> None:
     """Register ``%%lake_cache`` / ``%lake_cache`` in an IPython shell."""
     magic = LakeCacheMagic(ipython)
 
     def lake_cache(line: str, cell: str | None = None) -> Any:
+        report_background_failures()
         return magic(line, cell)
 
     lake_cache.__doc__ = __doc__
     ipython.register_magic_function(lake_cache, magic_kind="line_cell", magic_name="lake_cache")
+    # a write that fails after its cell returned is reported under the next cell, whatever it is
+    if report_background_failures not in ipython.events.callbacks.get("post_run_cell", []):
+        ipython.events.register("post_run_cell", report_background_failures)
 
 
 __all__ = ["LakeCacheMagic", "parse", "register"]

@@ -13,7 +13,8 @@ from typing import Any
 import ipywidgets as W
 
 from ...errors import InvalidArgument
-from ._common import STYLE, Pager, Status, esc, html_table, human_time, small_button
+from ._common import Pager, Status, small_button
+from ._html import STYLE, esc, html_table, human_time
 from .dataset_view import arrow_html, column_sizes, column_stats, page_html, schema_rows, stats_html
 
 _PAGE_SIZES = (10, 25, 50, 100)

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import InvalidArgument
-from ._common import bars, esc, histogram_svg, html_table, human_bytes, shorten
+from ._html import bars, esc, histogram_svg, html_table, human_bytes, shorten
 
 #: the largest image blob turned into a thumbnail
 MAX_THUMB_SOURCE = 8 * 2**20

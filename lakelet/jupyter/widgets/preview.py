@@ -15,7 +15,7 @@ import json
 import mimetypes
 from typing import Any
 
-from ._common import esc, html_table, human_bytes, shorten
+from ._html import esc, html_table, human_bytes, shorten
 
 #: bytes read for a text, JSON or CSV preview
 HEAD_BYTES = 64 * 1024

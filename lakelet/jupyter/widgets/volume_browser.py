@@ -15,8 +15,10 @@ from typing import Any
 import ipywidgets as W
 
 from ...errors import InvalidArgument
+from ...primitives.entries import PathNotFound
 from ...primitives.names import join, normalize_path
-from ._common import STYLE, Confirm, Pager, Status, esc, human_bytes, human_time, small_button
+from ._common import Confirm, Pager, Status, small_button
+from ._html import STYLE, esc, human_bytes, human_time
 from .preview import download_link, preview_file
 from .volume_pages import Child, DirectoryPages, Page
 
@@ -113,9 +115,13 @@ class VolumeBrowser(W.VBox):
             self.folder = p
             self.refresh()
             return
-        parent = p.rsplit("/", 1)[0] if "/" in p else ""
+        if not self.volume.exists(p):
+            raise PathNotFound(f"/{p} not found in {self.volume!r}")
+        parent, name = p.rsplit("/", 1) if "/" in p else ("", p)
         self.folder = parent
         self._load(0, keep_status=False)
+        if self.page is not None and all(c.path != p for c in self.page.children):
+            self.name_filter.value = name  # not on the first page: filter down to it (reloads)
         self._select_path(p)
 
     def up(self) -> None:

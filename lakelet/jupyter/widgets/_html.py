@@ -1,0 +1,108 @@
+"""HTML building blocks shared by the browsers and the reprs (no ipywidgets needed here)."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+#: CSS shared by every browser; the classes are added to the widgets that need them
+STYLE = """<style>
+.lakelet-mono select, .lakelet-mono textarea { font-family: var(--jp-code-font-family, monospace); font-size: 12px; }
+.lakelet-table { border-collapse: collapse; font-size: 12px; }
+.lakelet-table th, .lakelet-table td { padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: left;
+  vertical-align: top; max-width: 28em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.lakelet-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.lakelet-thumb { max-width: 64px; max-height: 64px; }
+.lakelet-bar { background: #4c8ed9; height: 10px; display: inline-block; }
+.lakelet-muted { color: #777; }
+.lakelet-error { color: #b00020; }
+</style>"""
+
+
+# ------------------------------------------------------------------------------ formatting
+def human_bytes(n: int | float | None) -> str:
+    """``1536`` -> ``'1.5 KiB'``; None -> ``'—'``.
+
+    >>> human_bytes(0), human_bytes(1536), human_bytes(5 * 2**30)
+    ('0 B', '1.5 KiB', '5.0 GiB')
+    """
+    if n is None:
+        return "—"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"  # pragma: no cover - the loop always returns
+
+
+def human_time(ts: float | None) -> str:
+    """Seconds since the epoch as local ``YYYY-MM-DD HH:MM:SS``; None or 0 -> ``'—'``."""
+    if not ts:
+        return "—"
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def esc(value: Any) -> str:
+    """``str(value)`` escaped for HTML text and attributes."""
+    return html.escape(str(value), quote=True)
+
+
+def shorten(text: str, limit: int = 120) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def html_table(header: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: Sequence[int] = ()) -> str:
+    """An HTML table. Cells are *already escaped* HTML; ``numeric`` columns are right-aligned."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = []
+    for row in rows:
+        cells = "".join(
+            f'<td class="num">{cell}</td>' if i in numeric else f"<td>{cell}</td>" for i, cell in enumerate(row)
+        )
+        body.append(f"<tr>{cells}</tr>")
+    return f'<table class="lakelet-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def bars(items: Sequence[tuple[str, float]], *, width: int = 200) -> str:
+    """A horizontal bar chart (label, value) as an HTML table; labels are escaped here."""
+    top = max((v for _, v in items), default=0) or 1
+    rows = []
+    for label, value in items:
+        px = max(int(width * value / top), 1 if value else 0)
+        shown = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3g}"
+        rows.append([esc(label), f'<span class="lakelet-bar" style="width:{px}px"></span> {shown}'])
+    return html_table(["", ""], rows)
+
+
+def histogram_svg(counts: Sequence[int], edges: Sequence[float], *, width: int = 320, height: int = 90) -> str:
+    """A histogram as inline SVG (no plotting library), with the range written under it."""
+    if not counts:
+        return '<span class="lakelet-muted">no values</span>'
+    top = max(counts) or 1
+    bar_w = width / len(counts)
+    rects = []
+    for i, c in enumerate(counts):
+        h = 0 if c == 0 else max(1.0, (height - 2) * c / top)
+        lo, hi = edges[i], edges[i + 1]
+        rects.append(
+            f'<rect x="{i * bar_w:.1f}" y="{height - h:.1f}" width="{max(bar_w - 1, 1):.1f}" height="{h:.1f}" '
+            f'fill="#4c8ed9"><title>[{_num(lo)}, {_num(hi)}): {c}</title></rect>'
+        )
+    return (
+        f'<svg width="{width}" height="{height}" role="img" aria-label="histogram">{"".join(rects)}</svg>'
+        f'<div class="lakelet-muted">{esc(_num(edges[0]))} … {esc(_num(edges[-1]))} ({len(counts)} bins)</div>'
+    )
+
+
+def _num(x: float) -> str:
+    if isinstance(x, float) and (math.isnan(x) or math.isinf(x)):
+        return str(x)
+    return f"{x:.6g}"
+
+
+__all__ = ["STYLE", "bars", "esc", "histogram_svg", "html_table", "human_bytes", "human_time", "shorten"]

@@ -1,0 +1,133 @@
+"""LakeBrowser: tier tree, usage, entries with their producers, evict/clear/gc on cache levels only."""
+
+from __future__ import annotations
+
+import pytest
+
+from lakelet import Blob, Disk, HashKeyStorage, Levels, Memory
+from lakelet.errors import InvalidArgument
+from lakelet.jupyter.widgets import LakeBrowser
+from lakelet.jupyter.widgets.lake_browser import cache_levels
+from lakelet.locations import Fanout, Small
+
+
+@pytest.fixture
+def lake(home):
+    return HashKeyStorage(Levels(Memory(name="hot"), Disk(home / "disk")))
+
+
+def _cached(lake):
+    from lakelet.cache import smart_cache
+
+    @smart_cache(lake)
+    def table(n):
+        return bytes(n)  # big enough to be a blob of its own
+
+    table(200_000)
+    table(10)
+    return table
+
+
+def test_tree_usage_and_entries_with_producers(lake):
+    _cached(lake)
+    b = LakeBrowser(lake)
+    labels = [label for label, _ in b.tiers.options]
+    assert [i for _, i in b.tiers.options] == ["0", "0.0", "0.1"]
+    assert labels[1].startswith("  memory   memory://hot") and "[cache]" in labels[1]
+    assert "[cache]" not in labels[2]
+    assert b.tier_id == "0"
+    assert len(b.page_keys) == b.listing["total"] >= 3
+    producers = [label.split("  ")[-1] for label, _ in b.entries.options]
+    assert any("table (entry)" in p for p in producers)
+    assert any("table (result)" in p for p in producers)
+    assert b.evict_button.disabled and b.clear_button.disabled  # the whole lake is not a cache level
+    assert repr(b) == f"LakeBrowser({lake.location.url!r})"
+
+
+def test_default_is_the_configured_lake(home):
+    from lakelet.config import get_config
+
+    b = LakeBrowser()
+    assert b.tree["url"] == str(get_config().home / "lake")
+
+
+def test_filter_sort_and_paging(lake):
+    for i in range(7):
+        lake.write(b"x" * (i + 1) * 100)
+    b = LakeBrowser(lake, page_size=3)
+    b.select_tier("0.0")
+    assert b.pager.label.value == "1–3 of 7"
+    b.pager.next.click()
+    assert b.pager.label.value == "4–6 of 7"
+    b.sort.value = "size"
+    assert [int(label.split()[1]) for label, _ in b.entries.options] == [700, 600, 500]
+    key = b.page_keys[0]
+    b.name_filter.value = key[:10]
+    assert b.page_keys == [key]
+
+
+def test_evict_needs_confirmation_and_keeps_only_copies(lake):
+    only_in_cache = lake.write(b"only here")
+    shared = lake.write(b"in both tiers")
+    lake.location.levels[1].location.write(shared, Blob(data=b"in both tiers"))
+    b = LakeBrowser(lake)
+    b.select_tier("0.0")
+    assert not b.evict_button.disabled
+    b.entries.value = (shared,)
+    b.evict_button.click()
+    assert b.confirm.pending and lake.location.levels[0].location.contains(shared)
+    b.confirm.yes.click()
+    assert not lake.location.levels[0].location.contains(shared) and lake.contains(shared)
+    assert b.status.text.startswith("evicted 1 entries")
+    b.entries.value = (only_in_cache,)
+    b.evict_button.click()
+    b.confirm.yes.click()
+    assert "no other copy" in b.status.text
+    assert lake.contains(only_in_cache)
+
+
+def test_clear_tier_keeps_only_copies(lake):
+    kept = lake.write(b"only here")
+    twice = lake.write(b"twice")
+    lake.location.levels[1].location.write(twice, Blob(data=b"twice"))
+    b = LakeBrowser(lake)
+    b.select_tier("0.0")
+    b.clear_button.click()
+    b.confirm.yes.click()
+    assert "cleared 1 entries" in b.status.text and "kept 1 only copies" in b.status.text
+    assert b.page_keys == [kept]
+
+
+def test_actions_refused_outside_cache_levels(lake):
+    lake.write(b"x")
+    b = LakeBrowser(lake)
+    b.select_tier("0.1")
+    assert b.evict_button.disabled
+    with pytest.raises(InvalidArgument):
+        b.clear()
+    b.gc_size.value = "0"
+    b.gc_button.click()
+    assert b.status.text.startswith("gc evicted")
+
+
+def test_cache_levels_of_nested_topologies(home):
+    lake = Levels(Small(Memory(), max_size=100), Fanout(Disk(home / "a"), Levels(Memory(), Disk(home / "b"))))
+    assert cache_levels(lake) == {"0.0", "0.0.0", "0.1.1.0"}
+
+
+def test_bad_tier_and_page_size(lake):
+    with pytest.raises(InvalidArgument):
+        LakeBrowser(lake, page_size=0)
+    b = LakeBrowser(lake)
+    with pytest.raises(InvalidArgument):
+        b.select_tier("0.9")
+
+
+def test_every_browser_sends_a_full_state_to_the_frontend(lake, volume, dataset):
+    """A name that shadows a widget trait (``keys``, ``open``...) would empty the state the frontend gets."""
+    from lakelet.jupyter.widgets import DatasetBrowser, VolumeBrowser
+
+    for browser in (LakeBrowser(lake), VolumeBrowser(volume), DatasetBrowser(dataset)):
+        state = browser.get_state()
+        assert state["_model_module"] == "@jupyter-widgets/controls"
+        assert len(state["children"]) >= 3
