@@ -226,18 +226,17 @@ class SourceIndex:
         node = _find_node(tree, code)
         if node is None:
             return None
-        # The file may have been edited since the code was compiled: compile it again
-        # (the whole file, as imports change the bytecode of calls) and check that it
-        # yields the very code we run.
-        compiled = self._compiled(code.co_filename, text, tree, code.co_flags & _FUTURE_FLAGS)
-        if compiled is None:
-            return None
-        where = _start(code)
-        for candidate in _walk_code(compiled):
-            if (candidate.co_qualname, candidate.co_firstlineno) != (code.co_qualname, code.co_firstlineno):
-                continue
-            if _start(candidate) == where:  # several lambdas may share a line: same columns too
-                return node if _same_code(candidate, code) else None
+        # The file may have been edited since the code was compiled: compile it again and
+        # check that it yields the very code we run. A module is compiled as a whole (an
+        # import in the same unit changes the bytecode of calls on the imported module);
+        # IPython compiles each top-level statement of a cell on its own, so that is tried next.
+        flags = code.co_flags & _FUTURE_FLAGS
+        whole = self._compiled(code.co_filename, text, tree, flags)
+        if whole is not None and _holds(whole, code):
+            return node
+        alone = _compile_statement(tree, code, flags)
+        if alone is not None and _holds(alone, code):
+            return node
         return None
 
     def _compiled(self, filename: str, text: str, tree: ast.Module, flags: int) -> types.CodeType | None:
@@ -253,6 +252,31 @@ class SourceIndex:
             compiled = None
         self._codes[key] = (text, compiled)
         return compiled
+
+
+def _holds(compiled: types.CodeType, code: types.CodeType) -> bool:
+    """Whether ``compiled`` contains exactly ``code`` (same place, same bytecode)."""
+    where = _start(code)
+    for candidate in _walk_code(compiled):
+        if (candidate.co_qualname, candidate.co_firstlineno) != (code.co_qualname, code.co_firstlineno):
+            continue
+        if _start(candidate) == where:  # several lambdas may share a line: same columns too
+            return _same_code(candidate, code)
+    return False
+
+
+def _compile_statement(tree: ast.Module, code: types.CodeType, flags: int) -> types.CodeType | None:
+    """Compile, on its own, the top-level statement of ``tree`` that holds ``code``."""
+    line = code.co_firstlineno
+    for statement in tree.body:
+        if _first_line(statement) <= line <= (statement.end_lineno or statement.lineno):
+            unit = ast.Module(body=[statement], type_ignores=[])
+            try:
+                return compile(unit, code.co_filename, "exec", flags=flags | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+                               dont_inherit=True)
+            except (SyntaxError, ValueError):
+                return None
+    return None
 
 
 def _start(code: types.CodeType) -> tuple[int, int]:
