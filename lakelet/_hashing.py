@@ -8,18 +8,23 @@ the hash of chunk *n* overlaps the write of chunk *n* and the read of *n + 1*.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import mmap
 import os
 import re
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from .errors import InvalidKey
 
 ALGORITHM = "sha256"
 KEY_LENGTH = 64
 CHUNK = 8 * 2**20
+# Streams are copied in 1 MiB pieces: a piece stays in the CPU caches between the read, the
+# hash and the write, and (measured) 8 MiB buffers filled from a pipe made write() 5-15x slower.
+STREAM_CHUNK = 2**20
 _KEY_RE = re.compile(r"[0-9a-f]{64}")
 
 
@@ -69,7 +74,7 @@ def copy_hashing(
     src: BinaryIO,
     write: Callable[[memoryview], object],
     *,
-    chunk: int = CHUNK,
+    chunk: int = STREAM_CHUNK,
 ) -> tuple[str, int]:
     """Stream ``src`` into ``write`` once, returning (sha256 hex digest, bytes copied).
 
@@ -101,3 +106,52 @@ def copy_hashing(
         if pending is not None:
             pending.result()
     return h.hexdigest(), total
+
+
+_KERNEL_COPY_CHUNK = 64 * 2**20
+_NO_KERNEL_COPY = frozenset({errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF})
+
+
+def copy_file_hashing(src: int, dst: int, *, chunk: int = _KERNEL_COPY_CHUNK) -> tuple[str, int] | None:
+    """Copy the open file ``src`` to the end of ``dst`` (opened read-write) in the kernel, and hash
+    the copy as it grows; returns (sha256 hex digest, bytes copied).
+
+    The bytes never pass through Python: ``copy_file_range`` copies page-cache to page-cache
+    on the calling thread while a worker hashes the chunk before through a read-only
+    mapping of ``dst``. Hashing the private copy, not the source, keeps the digest true to
+    the stored bytes even if the source changes meanwhile. Returns None, having copied
+    nothing, when the kernel cannot copy between these files (the caller streams instead).
+    """
+    h = hashlib.sha256()
+    total = 0
+    pending: Future[None] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lakelet-hash") as pool:
+        while True:
+            try:
+                n = os.copy_file_range(src, dst, chunk)
+            except OSError as e:
+                if total == 0 and e.errno in _NO_KERNEL_COPY:
+                    return None
+                raise
+            if not n:
+                break
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(_hash_mapped, h, dst, total, n)
+            total += n
+        if pending is not None:
+            pending.result()
+    return h.hexdigest(), total
+
+
+def _hash_mapped(h: Any, fd: int, offset: int, length: int) -> None:
+    """Feed ``length`` bytes of ``fd`` from ``offset`` to ``h`` through a read-only mapping (no copy)."""
+    start = offset - offset % mmap.ALLOCATIONGRANULARITY
+    with mmap.mmap(fd, length + offset - start, access=mmap.ACCESS_READ, offset=start) as mapped:
+        view = memoryview(mapped)
+        try:
+            part = view[offset - start :]
+            h.update(part)
+            part.release()
+        finally:
+            view.release()

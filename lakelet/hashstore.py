@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ._hashing import CHUNK, _read_full, copy_hashing, hash_bytes, hash_file, validate_key
+from ._hashing import CHUNK, _read_full, copy_file_hashing, copy_hashing, hash_bytes, hash_file, validate_key
 from .errors import (
     InvalidArgument,
     ReadOnlyLocation,
@@ -103,7 +103,7 @@ class HashKeyStorage:
             self._store(key, Blob(path=path, size=size))
             return key
         with open(path, "rb") as src:
-            return self._stage_and_store(src, staging)
+            return self._stage_file_and_store(src, staging)
 
     def _write_stream(self, stream: BinaryIO) -> str:
         head = memoryview(bytearray(CHUNK))
@@ -115,6 +115,22 @@ class HashKeyStorage:
             return key
         staging = self.location.staging_dir()
         return self._stage_and_store(_Prefixed(head, stream), staging)
+
+    def _stage_file_and_store(self, src: BinaryIO, staging: Path) -> str:
+        """Copy a big local file into a private file in the kernel, hashing the copy as it grows."""
+        tmp = staging / f"stage-{uuid.uuid4().hex}"
+        try:
+            with translate_errors(self.location):
+                fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+                with open(fd, "r+b", buffering=0) as out:
+                    copied = copy_file_hashing(src.fileno(), out.fileno())
+                    if copied is None:  # no kernel copy between these files: stream through Python
+                        copied = copy_hashing(src, out.write)
+            key, size = copied
+            self._store(key, Blob(path=tmp, size=size, owned=True))
+            return key
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def _stage_and_store(self, src: Any, staging: Path | None) -> str:
         """Copy a big source into a private file while hashing (one pass), then publish it."""

@@ -19,6 +19,7 @@ import errno
 import json
 import os
 import shutil
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -61,6 +62,8 @@ class Disk(Location):
         self.fsync = fsync
         self.track_access = track_access
         self._tmp = self.root / ".tmp"
+        self._root = str(self.root)
+        self._anonymous_temps = _HAS_TMPFILE  # O_TMPFILE + linkat; off after the first refusal
         self._lock = threading.Lock()
         self._usage = UsageCounter(self.entries)
         with translate_errors(self):
@@ -83,28 +86,41 @@ class Disk(Location):
         return self._tmp if self.writable else None
 
     def _path(self, key: str) -> Path:
-        return self.root / key[:2] / key[2:]
+        return Path(self._file(key))
+
+    def _file(self, key: str) -> str:
+        # plain strings: pathlib's joins cost more than the syscalls on the small-value path
+        return f"{self._root}/{key[:2]}/{key[2:]}"
 
     # ------------------------------------------------------------------------------ read
     @contextmanager
     def read(self, key: str) -> Iterator[Path]:
         validate_key(key)
-        path = self._path(key)
+        path = self._file(key)
         if not self._touch_path(path):
             raise self._not_found(key)
-        yield path
+        yield Path(path)
 
     def read_bytes(self, key: str) -> bytes:
         validate_key(key)
-        path = self._path(key)
         with translate_errors(self, key):
             try:
-                with open(path, "rb") as f:
-                    data = f.read()
+                fd = os.open(self._file(key), os.O_RDONLY | os.O_CLOEXEC)
             except FileNotFoundError:
                 raise self._not_found(key) from None
-        self._touch_path(path)
+            try:
+                data = _read_fd(fd)
+                if self.track_access:
+                    self._touch_fd(fd)
+            finally:
+                os.close(fd)
         return data
+
+    def _touch_fd(self, fd: int) -> None:
+        try:
+            os.utime(fd)
+        except PermissionError:
+            self.track_access = False  # see _touch_path
 
     def contains(self, key: str) -> bool:
         validate_key(key)
@@ -112,11 +128,11 @@ class Disk(Location):
 
     def touch(self, key: str) -> bool:
         validate_key(key)
-        return self._touch_path(self._path(key))
+        return self._touch_path(self._file(key))
 
-    def _touch_path(self, path: Path) -> bool:
+    def _touch_path(self, path: str) -> bool:
         if not self.track_access:
-            return path.is_file()
+            return os.path.isfile(path)
         try:
             os.utime(path)
         except FileNotFoundError:
@@ -125,7 +141,7 @@ class Disk(Location):
             # A folder we may read but not write (a shared, read-only mount): stop tracking
             # access instead of failing reads; eviction then falls back to write times.
             self.track_access = False
-            return path.is_file()
+            return os.path.isfile(path)
         return True
 
     def info(self, key: str) -> EntryInfo:
@@ -139,6 +155,12 @@ class Disk(Location):
     # ------------------------------------------------------------------------------ write
     def write(self, key: str, blob: Blob) -> bool:
         validate_key(key)
+        if blob.data is not None and self._anonymous_temps and self.max_size is None and not self.fsync:
+            outcome = self._write_anonymous(key, blob.data)
+            if outcome is not _UNSUPPORTED:
+                if outcome is _ADDED:
+                    self._usage.added(blob.size)
+                return outcome is not _FULL
         path = self._path(key)
         if path.exists():
             return True
@@ -153,6 +175,43 @@ class Disk(Location):
                 raise
         self._usage.added(blob.size)
         return True
+
+    def _write_anonymous(self, key: str, data: memoryview) -> object:
+        """Publish in-memory bytes with 4 syscalls: an unnamed file (O_TMPFILE) in the key's
+        folder, filled, then linked under its name. Nothing is visible until the link, a
+        crashed writer leaves nothing behind, and linkat fails if the key exists (so no
+        existence check is needed). Returns _ADDED, _PRESENT, _FULL, or _UNSUPPORTED when this
+        filesystem cannot do it (the portable path is taken from then on)."""
+        folder = f"{self._root}/{key[:2]}"
+        with translate_errors(self, key):
+            try:
+                try:
+                    fd = os.open(folder, _TMPFILE_FLAGS, 0o444)
+                except FileNotFoundError:  # the key's folder does not exist yet
+                    os.makedirs(folder, exist_ok=True)
+                    fd = os.open(folder, _TMPFILE_FLAGS, 0o444)
+            except OSError as e:
+                if e.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                    raise
+                self._anonymous_temps = False
+                return _UNSUPPORTED
+            try:
+                _write_fd(fd, data)
+                # A dir fd argument makes CPython call linkat(..., AT_SYMLINK_FOLLOW), which links
+                # the open file itself; the destination is absolute, so the fd's value is ignored.
+                os.link(f"/proc/self/fd/{fd}", f"{folder}/{key[2:]}", dst_dir_fd=fd)
+            except FileExistsError:
+                return _PRESENT
+            except FileNotFoundError:  # no /proc mounted: fall back for good
+                self._anonymous_temps = False
+                return _UNSUPPORTED
+            except OSError as e:
+                if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                    return _FULL  # decline: a lower tier may take it
+                raise
+            finally:
+                os.close(fd)
+        return _ADDED
 
     def _publish(self, path: Path, blob: Blob) -> None:
         if blob.owned and blob.path is not None and not self.fsync:
@@ -273,6 +332,30 @@ class Disk(Location):
         d = super().describe()
         d["max_size"] = self.max_size
         return d
+
+
+_HAS_TMPFILE = hasattr(os, "O_TMPFILE") and sys.platform.startswith("linux")
+_TMPFILE_FLAGS = (os.O_WRONLY | getattr(os, "O_TMPFILE", 0) | os.O_CLOEXEC)
+
+
+_ADDED, _PRESENT, _FULL, _UNSUPPORTED = (object() for _ in range(4))
+
+
+def _write_fd(fd: int, data: memoryview) -> None:
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def _read_fd(fd: int) -> bytes:
+    """The whole of an open file: one read() for its size, more only if that read came up short."""
+    size = os.fstat(fd).st_size
+    data = os.read(fd, size)
+    if len(data) == size:
+        return data
+    chunks = [data]
+    while chunk := os.read(fd, 2**20):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _copy_file(src, dst, size: int) -> None:

@@ -95,10 +95,13 @@ class Levels(Location):
             yield value
 
     @contextmanager
-    def _read(self, key: str, *, verified: bool) -> Iterator[ReadValue]:
+    def _read(self, key: str, *, verified: bool, start: int = 0) -> Iterator[ReadValue]:
+        """Read from the first level (from ``start`` on) that holds ``key``, copying it up."""
         corruption: StorageCorruption | None = None
         with ExitStack() as stack:
             for index, level in enumerate(self.levels):
+                if index < start:
+                    continue  # already asked by the caller
                 location = level.location
                 reader = location.read_verified(key) if verified else location.read(key)
                 try:
@@ -125,11 +128,9 @@ class Levels(Location):
         Returns the value to hand out: a local copy if one was made (zero-copy reads
         from then on), else the original value or its spooled file.
         """
-        targets = [
-            level.location
-            for level in self.levels[:index]
-            if level.replicate and level.location.writable and not level.location.contains(key)
-        ]
+        # No contains() check: these levels were just asked and missed, and writes are
+        # create-only (a concurrent copy makes write() a no-op), so it only cost a round trip.
+        targets = [level.location for level in self.levels[:index] if level.replicate and level.location.writable]
         if not targets:
             return value
         staging = next((t.staging_dir() for t in targets if t.staging_dir() is not None), None)
@@ -143,6 +144,15 @@ class Levels(Location):
             if target.staging_dir() is not None and target.contains(key):
                 return stack.enter_context(target.read(key))
         return stack.enter_context(blob.open())
+
+    def read_bytes(self, key: str) -> bytes:
+        # A hit in the first level needs none of read()'s machinery (no copy-on-read to do).
+        try:
+            return self.levels[0].location.read_bytes(key)
+        except StorageKeyNotFound:
+            pass
+        with self._read(key, verified=False, start=1) as value:
+            return value.read_bytes() if isinstance(value, Path) else value.read()
 
     def contains(self, key: str) -> bool:
         return any(level.location.contains(key) for level in self.levels)

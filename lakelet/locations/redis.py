@@ -37,6 +37,7 @@ from .fsspec_location import require
 
 MAX_VALUE = 512 * 2**20  # Redis's largest string
 _SCAN_BATCH = 1000
+_RESEND_BELOW = 64 * 2**10  # smaller values are sent without asking first: one round trip, not two
 _GLOB = re.compile(r"([*?\[\]\\])")
 
 # KEYS: value, sizes, atime, total   ARGV: data, key, size, now, max_size (-1: none)
@@ -225,8 +226,8 @@ class RedisLocation(Location):
         validate_key(key)
         if blob.size > MAX_VALUE or (self.max_size is not None and blob.size > self.max_size):
             return False
-        if self.contains(key):
-            return True  # skip sending the bytes again
+        if blob.size > _RESEND_BELOW and self.contains(key):
+            return True  # skip sending big bytes again (the script checks existence anyway)
         cap = -1 if self.max_size is None else self.max_size
         with self._errors(key):
             try:
