@@ -33,7 +33,7 @@ from .lock import EntryLock
 StorageLike = HashKeyStorage | Location | str | os.PathLike[str] | dict[str, Any] | list[Any]
 
 #: what a failed decode may raise (a class that moved, a truncated blob, a missing module...)
-_DECODE_ERRORS = (
+DECODE_ERRORS = (
     pickle.UnpicklingError,
     EOFError,
     AttributeError,
@@ -62,6 +62,7 @@ class CacheStore:
         self._spec = storage
         self._storage: HashKeyStorage | None = storage if isinstance(storage, HashKeyStorage) else None
         self._entries: EntryStore | None = None
+        self._origin: tuple[Any, str] = (None, "")
         self.errors = 0
 
     @property
@@ -95,7 +96,7 @@ class CacheStore:
         """(entry, decoded values, stale). ``stale`` means: an entry is there but unusable, replace it."""
         writer = persist.current_writer()
         if writer is not None:
-            pass
+            writer.wait(address)  # our own background write of this entry goes first
         entries = self.entries
         try:
             entry = entries.get(address)
@@ -118,7 +119,7 @@ class CacheStore:
         except StorageError as e:
             # a value was evicted or is corrupt: the caller recomputes and rewrites the entry
             self.warn(f"cache entry {address[:12]} of {entry.name} is incomplete: {e}")
-        except _DECODE_ERRORS as e:
+        except DECODE_ERRORS as e:
             self.warn(f"cannot restore cache entry {address[:12]} of {entry.name}: {type(e).__name__}: {e}")
         return None
 
@@ -173,8 +174,11 @@ class CacheStore:
     @property
     def origin(self) -> str:
         """Who wrote an entry: this machine's journal (host and LAKELET_HOME)."""
-        place = f"{socket.gethostname()}\x00{get_config().home}"
-        return hashlib.sha256(place.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        home = get_config().home
+        if self._origin[0] != home:  # computed once per home: it is checked on every hit
+            place = f"{socket.gethostname()}\x00{home}"
+            self._origin = (home, hashlib.sha256(place.encode("utf-8", "surrogatepass")).hexdigest()[:16])
+        return self._origin[1]
 
     def record_hit(self, entry: Entry, address: str) -> None:
         """Journal a hit on an entry written elsewhere (our own stores are journaled already)."""

@@ -60,6 +60,7 @@ class Outcome:
     problems: list[str] = field(default_factory=list)  # why (part of) the cell was not cached
     result: Any = None
     overhead: float = 0.0  # seconds the cache added to this run (key, lookup, snapshot, queueing)
+    cell: float = 0.0  # on a miss: seconds the cell's own code ran
     background: bool = False  # the entry is being written by the background writer
 
     def status(self) -> str:
@@ -83,6 +84,7 @@ class CellCache:
         self.shell = shell
         self.project = project
         self.background = background  # False: every entry is written before the cell returns
+        self.last: Outcome | None = None  # the last miss (for benchmarks and diagnostics)
         self._stores: dict[str, CacheStore] = {}
 
     def store(self, storage: StorageLike | None) -> CacheStore:
@@ -162,7 +164,9 @@ class CellCache:
         finally:
             if lock is not None:
                 lock.release()
-        outcome.overhead = time.perf_counter() - start - (done - ran)
+        outcome.cell = done - ran
+        outcome.overhead = time.perf_counter() - start - outcome.cell
+        self.last = outcome
         return outcome
 
     def _execute(self, source: str, code: CellCode) -> tuple[Any, list[dict[str, Any]]]:

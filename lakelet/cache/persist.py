@@ -122,14 +122,17 @@ class BackgroundWriter:
                 self._state.queued_bytes -= job.pending.nbytes
                 self._state.active = job
                 self._cond.notify_all()  # room in the queue
-            failure = _run(job)
-            with self._cond:
-                self._state.active = None
-                if failure is None:
-                    self._state.written += 1
-                else:
-                    self._record_failure(failure)
-                self._cond.notify_all()
+            failure: str | None = None
+            try:
+                failure = _run(job)
+            finally:  # even if the thread dies (a BaseException), nobody waits on this job forever
+                with self._cond:
+                    self._state.active = None
+                    if failure is None:
+                        self._state.written += 1
+                    else:
+                        self._record_failure(failure)
+                    self._cond.notify_all()
 
     def _record_failure(self, message: str) -> None:
         state = self._state
@@ -156,6 +159,8 @@ class BackgroundWriter:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             while self._busy_with(address):
+                if self._state.queue:
+                    self._start()  # (a worker killed by a BaseException is replaced)
                 if not self._cond.wait(_remaining(deadline)):
                     what = f"the write of entry {address[:12]}" if address else "pending cache writes"
                     raise LakeletTimeout(f"{what} did not finish within {timeout} s")
@@ -193,16 +198,18 @@ class BackgroundWriter:
 
 
 def _run(job: WriteJob) -> str | None:
-    """Run one job; returns the failure message, or None."""
+    """Run one job and its ``finish``; returns the failure message, or None."""
+    # The thread boundary: nothing may escape the worker (it would die and later writes would
+    # wait for nobody), and nothing may vanish: every error becomes a reported CacheWarning.
     failure: str | None = None
     try:
         job.run()
-    # The thread boundary: nothing may escape the worker (it would die and later writes
-    # would hang), and nothing may vanish: every error becomes a reported CacheWarning.
     except Exception as e:  # noqa: BLE001
         failure = f"the cache entry of {job.pending.name} was not stored: {type(e).__name__}: {e}"
-    finally:
+    try:
         job.finish()
+    except Exception as e:  # noqa: BLE001
+        failure = failure or f"after writing the cache entry of {job.pending.name}: {type(e).__name__}: {e}"
     if failure is not None:
         job.on_error(failure)
     return failure

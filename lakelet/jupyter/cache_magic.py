@@ -131,6 +131,9 @@ class LakeCacheMagic:
     def ls(self, storage: str | None) -> None:
         store = self.cache.store(storage)
         names = store.journal.names("cell")
+        pending = _pending()
+        if pending:
+            print(f"lake_cache: {len(pending)} more being written in the background (%lake_cache info)")
         if not names:
             print("lake_cache: no cached cells yet")
             return
@@ -205,6 +208,7 @@ def register(ipython: Any) -> None:
         return magic(line, cell)
 
     lake_cache.__doc__ = __doc__
+    lake_cache.magic = magic  # type: ignore[attr-defined]  # its state, for diagnostics and benchmarks
     ipython.register_magic_function(lake_cache, magic_kind="line_cell", magic_name="lake_cache")
     # a write that fails after its cell returned is reported under the next cell, whatever it is
     if report_background_failures not in ipython.events.callbacks.get("post_run_cell", []):

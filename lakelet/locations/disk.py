@@ -226,6 +226,7 @@ class Disk(Location):
                     raise
                 # another filesystem, or links not allowed: fall back to a copy
         tmp = self._tmp / f"{path.parent.name}{path.name[:16]}.{uuid.uuid4().hex}"
+        published = False
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
             with open(fd, "wb", closefd=True) as f:
@@ -238,9 +239,10 @@ class Disk(Location):
                     f.flush()
                     os.fsync(f.fileno())
             self._place(lambda: os.rename(tmp, path), path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+            published = True
+        finally:
+            if not published:  # failed or interrupted: leave no temporary behind
+                tmp.unlink(missing_ok=True)
         if self.fsync:
             _fsync_dir(path.parent)
 

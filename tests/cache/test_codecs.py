@@ -82,3 +82,56 @@ def test_unknown_codec_is_corruption(storage: HashKeyStorage) -> None:
 
     with pytest.raises(StorageCorruption):
         codecs.decode({"codec": "nope"}, storage)
+
+
+SNAPSHOT_VALUES = {
+    "array": lambda: np.random.default_rng(2).random((300, 100)),
+    "fortran": lambda: np.asfortranarray(np.random.default_rng(3).random((300, 100))),
+    "strided": lambda: np.arange(400_000, dtype=np.int64)[::3],
+    "structured": lambda: np.zeros(50_000, dtype=[("a", "<i4"), ("b", ">f8")]),
+    "frame": lambda: pd.DataFrame({"a": np.arange(20_000), "b": np.linspace(0, 1, 20_000)}),
+    "object frame": lambda: pd.DataFrame({"s": [str(i) for i in range(20_000)], "n": np.arange(20_000)}),
+    "table": lambda: pa.table({"a": np.arange(50_000)}),
+    "batch": lambda: pa.record_batch({"a": np.arange(50_000)}),
+    "buffers": lambda: {"x": np.arange(1_000_000), "y": "label"},
+    "small": lambda: {"a": [1, 2]},
+    "big pickle": lambda: list(range(50_000)),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SNAPSHOT_VALUES))
+def test_prepare_stores_exactly_what_encode_stores(storage: HashKeyStorage, kind: str) -> None:
+    value = SNAPSHOT_VALUES[kind]()
+    prepared = codecs.prepare(value)
+    assert prepared is not None
+    assert prepared.store(storage) == codecs.encode(value, storage)  # same codec, same blob keys
+
+
+def test_prepare_is_a_snapshot(storage: HashKeyStorage) -> None:
+    base = np.zeros(100_000)
+    values = {
+        "array": base.copy(),
+        "aliasing frame": pd.DataFrame({"x": base, "y": np.arange(100_000)}, copy=False),
+        "aliasing table": pa.table({"z": base}),
+        "buffers": {"big": np.zeros(300_000)},
+    }
+    prepared = {name: codecs.prepare(value) for name, value in values.items()}
+    base[:] = 1
+    values["array"][:] = 1
+    values["buffers"]["big"][:] = 1
+    for name, p in prepared.items():
+        back = codecs.decode(p.store(storage), storage)
+        if isinstance(back, pd.DataFrame):
+            assert back["x"].sum() == 0, name
+        elif isinstance(back, pa.Table):
+            assert back.column("z").to_numpy().sum() == 0, name
+        elif isinstance(back, dict):
+            assert back["big"].sum() == 0, name
+        else:
+            assert back.sum() == 0, name
+
+
+def test_prepare_declines_values_over_the_limit() -> None:
+    assert codecs.prepare(np.zeros(100_000), max_bytes=1000) is None
+    assert codecs.prepare(pd.DataFrame({"a": np.zeros(100_000)}), max_bytes=1000) is None
+    assert codecs.prepare({"a": 1}, max_bytes=0) is not None  # small pickles are always prepared
