@@ -192,9 +192,9 @@ def test_embedded_path_is_a_real_folder(embedded):
     assert (root / "three.txt").read_text() == "three" and (root / "one.txt").read_text() == "ONE"
 
 
+@pytest.mark.parametrize("lake", ["shared"], indirect=True)
 def test_shared_path_points_to_mount(lake):
-    if not lake.shared:
-        pytest.skip("shared environments only")
+    assert lake.shared
     with pytest.raises(InvalidArgument, match="mount"):
         _ = Volume.from_name("p", create_if_missing=True).path
 
