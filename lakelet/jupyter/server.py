@@ -13,17 +13,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
+from ..cache.producers import Producers
 from ..config import Config, load_config
-from ..errors import LakeletError
 from ..hashstore import HashKeyStorage
 from .topology import ProducerLookup
-
-#: distinct cache entries whose value keys are remembered between requests
-_MAX_REMEMBERED = 50_000
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
@@ -62,7 +58,8 @@ class LakeProvider:
         self._lock = threading.Lock()
         self._spec: str | None = None
         self._storage: HashKeyStorage | None = None
-        self._blobs: dict[str, list[tuple[str, str]]] = {}  # entry address -> [(value name, key)]
+        self._producers: Producers | None = None
+        self._producers_for: tuple[int, str, bytes | None] | None = None
 
     def snapshot(self) -> Snapshot:
         config = self._load()
@@ -73,56 +70,14 @@ class LakeProvider:
                 # thread may be using it; it is released when the last reference goes.
                 self._storage = HashKeyStorage(config.lake_spec)
                 self._spec = spec
-                self._blobs = {}
             storage = self._storage
         return Snapshot(config, storage, self._producer_lookup(config, storage))
 
-    def _producer_lookup(self, config: Config, storage: HashKeyStorage) -> ProducerLookup | None:
-        try:
-            from ..cache.index import EntryStore
-            from ..cache.journal import Journal
-        except ModuleNotFoundError as e:
-            if e.name is not None and e.name.startswith("lakelet.cache"):
-                return None  # this lakelet has no cache layer
-            raise
-        journal = Journal(Path(config.home) / "cache" / "journal")
-        entries = EntryStore(storage, config.cache_key)
-
-        def lookup(keys: Sequence[str]) -> Mapping[str, Mapping[str, Any]]:
-            return self._producers(journal, entries, keys)
-
-        return lookup
-
-    def _producers(self, journal: Any, entries: Any, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """key -> the cached function or cell whose entry (or value) it is, from the local cache journal."""
-        wanted = set(keys)
-        found: dict[str, dict[str, Any]] = {}
-        for kind in ("function", "cell"):
-            for name in journal.names(kind):
-                for record in journal.records(kind, name):
-                    producer = {"kind": kind, "name": name, "created": record.time}
-                    if record.address in wanted:
-                        found.setdefault(record.address, {**producer, "role": "entry"})
-                    for variable, key in self._value_keys(entries, record.address):
-                        if key in wanted:
-                            found.setdefault(key, {**producer, "role": "value", "variable": variable})
-        return found
-
-    def _value_keys(self, entries: Any, address: str) -> list[tuple[str, str]]:
+    def _producer_lookup(self, config: Config, storage: HashKeyStorage) -> ProducerLookup:
+        # Entries read are remembered while the lake, the home (its journal) and the key stay the same.
+        identity = (id(storage), str(config.home), config.cache_key)
         with self._lock:
-            known = self._blobs.get(address)
-        if known is not None:
-            return known
-        try:
-            entry = entries.get(address)
-        except LakeletError:
-            entry = None  # unreadable or untrusted: claim no producer rather than a wrong one
-        from ..cache.codecs import blobs_of
-
-        value_keys = [] if entry is None else [(n, k) for n, d in entry.values.items() for k in blobs_of(d)]
-        with self._lock:
-            if len(self._blobs) >= _MAX_REMEMBERED:
-                self._blobs.clear()
-            if entry is not None:  # a missing entry may still be written: ask again next time
-                self._blobs[address] = value_keys
-        return value_keys
+            if self._producers is None or self._producers_for != identity:
+                self._producers = Producers(storage, config.home, config.cache_key)
+                self._producers_for = identity
+            return self._producers
