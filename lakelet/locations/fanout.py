@@ -12,7 +12,8 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidArgument, StorageCorruption, StorageKeyNotFound
+from ..errors import InvalidArgument, StorageKeyNotFound
+from ._search import first_hit
 from .abc import Blob, EntryInfo, Location, ReadValue, Usage
 
 
@@ -61,21 +62,14 @@ class Fanout(Location):
 
     @contextmanager
     def _read(self, key: str, *, verified: bool) -> Iterator[ReadValue]:
-        corruption: StorageCorruption | None = None
         with ExitStack() as stack:
-            for loc in self.locations:
-                reader = loc.read_verified(key) if verified else loc.read(key)
-                try:
-                    value = stack.enter_context(reader)
-                except StorageKeyNotFound:
-                    continue
-                except StorageCorruption as e:
-                    corruption = e  # another member may hold a good copy (e.g. a mirrored Levels)
-                    continue
-                yield value
+            # a corrupt member is skipped: another may hold a good copy (e.g. a mirrored Levels)
+            found = first_hit(stack, self.locations, key, verified=verified)
+            if isinstance(found, tuple):
+                yield found[1]
                 return
-        if corruption is not None:
-            raise corruption
+        if found is not None:
+            raise found
         raise self._not_found(key)
 
     def write(self, key: str, blob: Blob) -> bool:

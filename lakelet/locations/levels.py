@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidArgument, StorageCorruption, StorageKeyNotFound
+from ..errors import InvalidArgument, StorageKeyNotFound
+from ._search import first_hit
 from ._spool import as_blob
 from .abc import EntryInfo, Location, ReadValue, Usage
 
@@ -97,29 +98,21 @@ class Levels(Location):
     @contextmanager
     def _read(self, key: str, *, verified: bool, start: int = 0) -> Iterator[ReadValue]:
         """Read from the first level (from ``start`` on) that holds ``key``, copying it up."""
-        corruption: StorageCorruption | None = None
+        members = [level.location for level in self.levels]
+
+        def drop_bad_copy(index: int, location: Location) -> None:
+            # a cache level's bad copy goes; copy-on-read restores it. The last level's is kept.
+            if location.writable and index < len(members) - 1:
+                location.delete(key)
+
         with ExitStack() as stack:
-            for index, level in enumerate(self.levels):
-                if index < start:
-                    continue  # already asked by the caller
-                location = level.location
-                reader = location.read_verified(key) if verified else location.read(key)
-                try:
-                    value = stack.enter_context(reader)
-                except StorageKeyNotFound:
-                    continue
-                except StorageCorruption as e:
-                    corruption = e
-                    if location.writable and index < len(self.levels) - 1:
-                        location.delete(key)  # drop the bad copy; copy-on-read restores it
-                    continue
-                if index == 0:
-                    yield value
-                    return
-                yield self._replicate(key, value, index, stack)
+            found = first_hit(stack, members, key, verified=verified, start=start, on_corrupt=drop_bad_copy)
+            if isinstance(found, tuple):
+                index, value = found
+                yield value if index == 0 else self._replicate(key, value, index, stack)
                 return
-        if corruption is not None:
-            raise corruption
+        if found is not None:
+            raise found
         raise self._not_found(key)
 
     def _replicate(self, key: str, value: ReadValue, index: int, stack: ExitStack) -> ReadValue:

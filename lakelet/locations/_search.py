@@ -1,0 +1,39 @@
+"""Finding a key among the members of a composite, in order, for ``Levels`` and ``Fanout``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+
+from ..errors import StorageCorruption, StorageKeyNotFound
+from .abc import Location, ReadValue
+
+
+def first_hit(
+    stack: ExitStack,
+    members: Sequence[Location],
+    key: str,
+    *,
+    verified: bool,
+    start: int = 0,
+    on_corrupt: Callable[[int, Location], None] | None = None,
+) -> tuple[int, ReadValue] | StorageCorruption | None:
+    """Open ``key`` in the first member (from ``start``) that holds it, inside ``stack``.
+
+    Returns (member index, value). A member whose copy fails verification is skipped (after
+    ``on_corrupt``) and its error is returned if no later member has a good copy; None means
+    no member holds the key.
+    """
+    corruption: StorageCorruption | None = None
+    for index in range(start, len(members)):
+        member = members[index]
+        reader = member.read_verified(key) if verified else member.read(key)
+        try:
+            return index, stack.enter_context(reader)
+        except StorageKeyNotFound:
+            continue
+        except StorageCorruption as e:
+            corruption = e
+            if on_corrupt is not None:
+                on_corrupt(index, member)
+    return corruption
