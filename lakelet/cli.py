@@ -1,6 +1,6 @@
 """The ``lakelet`` command line: manage volumes, dicts and queues (Modal's verbs and flags).
 
-    lakelet volume create|list|ls|put|get|rm|cp|delete
+    lakelet volume create|list|ls|put|get|rm|cp|delete|gc
     lakelet dict   create|list|get|items|clear|delete
     lakelet queue  create|list|len|peek|clear|delete
 
@@ -69,6 +69,8 @@ def _volume(args: argparse.Namespace) -> None:
         if _confirm(args, f"volume {args.name!r}"):
             Volume.objects.delete(args.name, environment_name=args.env)
         return None
+    if cmd == "gc":
+        return _volume_gc(args)
     vol = Volume.from_name(args.name, environment_name=args.env)
     if cmd == "ls":
         entries = vol.listdir(args.path, recursive=args.recursive)
@@ -108,6 +110,29 @@ def _volume(args: argparse.Namespace) -> None:
     if cmd == "cp":
         return vol.copy_files(args.paths[:-1], args.paths[-1])
     raise AssertionError(cmd)
+
+
+def _volume_gc(args: argparse.Namespace) -> None:
+    from .primitives import Volume
+
+    report = Volume.objects.gc(args.env, grace_period=args.grace, dry_run=args.dry_run)
+    if args.json:
+        return print(json.dumps(report.to_dict(), indent=2))
+    verb = "would delete" if report.dry_run else "deleted"
+    mib = report.bytes_freed / 2**20
+    kept = f"kept {report.blobs_kept} ({report.blobs_live} in use)"
+    print(f"{verb} {report.blobs_deleted} blob(s), {mib:.1f} MiB; {kept}")
+    return None
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0 seconds, got {text!r}")
+    return value
 
 
 # ----------------------------------------------------------------------------- dict
@@ -217,6 +242,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH", help="sources, then the destination")
     p = sub(vol, "delete", "delete a volume", confirm)
     p.add_argument("name")
+    p = sub(vol, "gc", "free the bytes no volume references any more", jsonable)
+    p.add_argument("--dry-run", action="store_true", help="report what would be deleted, delete nothing")
+    p.add_argument(
+        "--grace",
+        type=_seconds,
+        default=3600.0,
+        metavar="SECONDS",
+        help="keep blobs stored more recently than this (default 3600; 0 only while no one uploads)",
+    )
 
     d = kinds.add_parser("dict", help="key-value stores").add_subparsers(dest="command", required=True)
     sub(d, "create", "create a dict").add_argument("name")

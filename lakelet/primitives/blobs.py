@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -20,8 +21,10 @@ from typing import Any, BinaryIO
 from ..config import concurrency
 from ..hashstore import HashKeyStorage
 from ..registry import open_location
+from .blob_guard import BlobGuard
 from .entries import Stored
 from .env import Environment
+from .errors import ConflictError
 
 #: files up to this size are packed together
 PACK_FILE_MAX = 1 * 2**20
@@ -48,11 +51,52 @@ class LocalFile:
         self.path, self.size, self.mtime = path, size, mtime
 
 
-class Blobs:
-    """Upload and read volume files in ``storage``."""
+#: tolerated difference between the clocks of writers and collectors (seconds)
+CLOCK_SKEW = 60.0
+#: how often a writer re-stores a blob that a collector deleted under it before giving up
+_RESTORE_ATTEMPTS = 5
 
-    def __init__(self, storage: HashKeyStorage) -> None:
+
+class Blobs:
+    """Upload and read volume files in ``storage``.
+
+    With a ``guard`` (:mod:`.blob_guard`), every stored blob is protected from a
+    concurrent garbage collection before its manifest is committed.
+    """
+
+    def __init__(self, storage: HashKeyStorage, guard: BlobGuard | None = None) -> None:
         self.storage = storage
+        self.guard = guard
+
+    def _store(self, write: Callable[[], str], repeatable: bool = True) -> str:
+        """Run ``write`` (returns a digest) and protect the digest from garbage collection."""
+        for _ in range(_RESTORE_ATTEMPTS):
+            began = time.time()
+            digest = write()
+            if self.guard is None or self._protected([digest], began):
+                return digest
+            # A collection deleted the blob between our dedup hit and protect(): store it again.
+            if not repeatable:
+                raise ConflictError(
+                    f"blob {digest} was garbage-collected while this stream was stored; store it again"
+                )
+        raise ConflictError(f"blob {digest} kept being garbage-collected while it was stored; retry later")
+
+    def _protected(self, digests: Sequence[str], began: float) -> bool:
+        """Protect ``digests`` (see :mod:`.blob_guard`); False if one of them is gone."""
+        busy, collecting = self.guard.protect(digests, began - CLOCK_SKEW)  # type: ignore[union-attr]
+        if busy:
+            self.guard.wait_deleted(busy)  # type: ignore[union-attr]
+        # Protected now: no collection deletes them any more, so one look settles it.
+        return not (busy or collecting) or all(self.storage.contains(d) for d in digests)
+
+    def protect(self, stored: Sequence[Stored], began: float) -> None:
+        """Protect blobs that a commit is about to reference without storing them (copies of
+        entries read at ``began``); raises :class:`ConflictError` if one was collected meanwhile."""
+        if self.guard is None or not stored:
+            return
+        if not self._protected(sorted({s.digest for s in stored}), began):
+            raise ConflictError("source files were removed and garbage-collected meanwhile; reload and retry")
 
     # ------------------------------------------------------------------ writing
     def put_files(self, files: Sequence[LocalFile], advance: Callable[[int], Any] | None = None) -> list[Stored]:
@@ -83,7 +127,7 @@ class Blobs:
 
     def _put_big(self, files: Sequence[LocalFile], i: int, out: list, advance: Callable | None) -> None:
         f = files[i]
-        digest = self.storage.write(f.path)
+        digest = self._store(lambda: self.storage.write(f.path))
         out[i] = Stored(digest, 0, f.size, f.mtime)
         if advance is not None:
             advance(f.size)
@@ -95,7 +139,7 @@ class Blobs:
             data = files[i].path.read_bytes()
             spans.append((i, len(buf), len(data)))
             buf += data
-        digest = self.storage.write(buf)
+        digest = self._store(lambda: self.storage.write(buf))
         for i, offset, size in spans:
             out[i] = Stored(digest, offset, size, files[i].mtime)
         if advance is not None:
@@ -104,7 +148,7 @@ class Blobs:
     def put_stream(self, stream: BinaryIO, mtime: int) -> Stored:
         """Store everything a binary reader returns (streamed, not held in memory)."""
         counted = _Counting(stream)
-        digest = self.storage.write(counted)
+        digest = self._store(lambda: self.storage.write(counted), repeatable=False)
         return Stored(digest, 0, counted.count, mtime)
 
     # ------------------------------------------------------------------ reading

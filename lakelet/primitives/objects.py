@@ -18,7 +18,9 @@ class ObjectsDescriptor:
     """Gives each subclass its own :class:`Objects` manager at ``X.objects``."""
 
     def __get__(self, obj: Any, objtype: type | None = None) -> Objects[Any]:
-        return Objects(objtype if objtype is not None else type(obj))
+        cls = objtype if objtype is not None else type(obj)
+        manager = getattr(cls, "_objects_manager", None) or Objects  # a kind may add verbs (Volume: gc)
+        return manager(cls)
 
 
 class NamedObject:

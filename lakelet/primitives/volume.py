@@ -24,6 +24,7 @@ from typing import Any, BinaryIO, ClassVar
 
 from ..errors import InvalidArgument
 from .aio import iter_twin, run_blocking, twin
+from .blob_guard import open_blob_guard
 from .blobs import CHUNK, Blobs, LocalFile, open_blob_storage
 from .catalog import ObjectRecord
 from .entries import FileEntry, FileEntryType, PathNotFound, Stored
@@ -33,6 +34,7 @@ from .local_files import as_local_file, collect
 from .names import is_within, join, normalize_path
 from .objects import NamedObject
 from .progress import progress_bar
+from .volume_gc import VolumeObjects
 from .volume_meta import destroy_volume_meta, open_volume_meta
 from .worktree import WorkingCopy, remove_stale_worktrees
 
@@ -41,6 +43,7 @@ class Volume(NamedObject):
     """A persistent file tree with commit/reload semantics (see the module docstring)."""
 
     _kind: ClassVar[str] = "volume"
+    _objects_manager: ClassVar[type] = VolumeObjects
 
     def __init__(self, record: ObjectRecord, env: Environment) -> None:
         super().__init__(record, env)
@@ -52,7 +55,8 @@ class Volume(NamedObject):
 
     @classmethod
     def _destroy(cls, env: Environment, record: ObjectRecord) -> None:
-        # Blobs are content-addressed and shared by the environment's volumes: they stay.
+        # Blobs are content-addressed and shared by the environment's volumes: they stay
+        # until ``Volume.objects.gc()`` finds them unreferenced.
         destroy_volume_meta(env, record.id)
 
     @property
@@ -64,7 +68,7 @@ class Volume(NamedObject):
     @property
     def _blobs(self) -> Blobs:
         if self._blobs_cache is None:
-            self._blobs_cache = Blobs(open_blob_storage(self._env))
+            self._blobs_cache = Blobs(open_blob_storage(self._env), open_blob_guard(self._env))
         return self._blobs_cache
 
     # ------------------------------------------------------------------ committing API changes
@@ -140,6 +144,7 @@ class Volume(NamedObject):
         Only manifest entries are copied: no bytes move."""
         if isinstance(src_paths, str):
             raise InvalidArgument("src_paths is a list of paths; wrap a single path in a list")
+        began = time.time()
         dst = normalize_path(dst_path)
         dst_is_dir = len(src_paths) > 1 or dst_path.endswith("/") or not dst or self._is_dir(dst)
         changes: dict[str, Stored | None] = {}
@@ -156,6 +161,7 @@ class Volume(NamedObject):
             for path, stored in found.items():
                 changes[join(target, path[len(s) + 1 :])] = stored
         if changes:
+            self._blobs.protect([s for s in changes.values() if s is not None], began)  # see blob_guard
             self._publish(changes)
 
     def _is_dir(self, path: str) -> bool:
