@@ -24,6 +24,7 @@ from .errors import (
     SchemaError,
     VersionNotFound,
 )
+from .gc import GCReport
 from .query import QueryView, query
 from .schema import Column, Schema
 
@@ -35,6 +36,7 @@ __all__ = [
     "DatasetExists",
     "DatasetNotFound",
     "DatasetReadOnly",
+    "GCReport",
     "MergeConflict",
     "QueryView",
     "Schema",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -27,6 +27,9 @@ from .schema import Schema
 from .state import State
 from .storage_io import Writer, parallel_map
 from .views import ColumnView, Row, RowView, normalize_index
+
+if TYPE_CHECKING:
+    from .gc import GCReport
 
 
 @dataclass(frozen=True)
@@ -106,9 +109,9 @@ class Dataset:
     def blobs(self) -> Any:
         """The dataset's content-addressed media store (a HashKeyStorage)."""
         if self._blobs is None:
-            from .media import media_store
+            from .media import TrackedBlobs, media_store
 
-            self._blobs = media_store(self._writer)
+            self._blobs = TrackedBlobs(media_store(self._writer))
         return self._blobs
 
     # ------------------------------------------------------------------ properties
@@ -336,6 +339,10 @@ class Dataset:
         """Publish the uncommitted work as a new version of the branch; returns its id."""
         self._require_writable()
         state = self._state.pruned()
+        if self._blobs is not None and self._blobs.pending:
+            from .media import freshen
+
+            freshen(self._writer, self._blobs.pending)  # before anything is published: see media.py
         pieces = self._write_pieces(state)
         manifest = M.Manifest.build([self._head_id, *self._merge_parents], message or "", state.schema, pieces)
         M.store(self._writer, manifest)
@@ -344,6 +351,8 @@ class Dataset:
         self._base = self._state = State.of(state.schema, pieces)
         self._dirty = False
         self._merge_parents = []
+        if self._blobs is not None:
+            self._blobs.pending.clear()
         return manifest.id
 
     def _write_pieces(self, state: State) -> list[Piece]:
@@ -371,6 +380,8 @@ class Dataset:
         self._state = self._base
         self._dirty = False
         self._merge_parents = []
+        if self._blobs is not None:
+            self._blobs.pending.clear()
 
     def refresh(self) -> None:
         """Move to the latest commit of the branch; uncommitted appends are replayed on top of it."""
@@ -471,6 +482,13 @@ class Dataset:
         from .vcs import diff
 
         return diff(self, a, b)
+
+    def gc(self, *, grace_period: float = 3600, dry_run: bool = False) -> GCReport:
+        """Delete stored files no branch or tag reaches (leftovers of crashed or conflicting commits,
+        deleted branches) that are older than ``grace_period`` seconds; see :mod:`lakelet.datasets.gc`."""
+        from .gc import collect
+
+        return collect(self, grace_period=grace_period, dry_run=dry_run)
 
     def _repr_html_(self) -> str:
         from ..jupyter.reprs import dataset_html  # a display hook: the Jupyter layer loads only when shown

@@ -123,7 +123,9 @@ class State:
         """Add ``rows`` rows; ``arrays`` maps column id -> values (missing ids read as defaults)."""
         arrays = {ROWID: new_rowids(rows), **arrays} if ROWID not in arrays else dict(arrays)
         pieces = list(self.pieces)
-        if pieces and not pieces[-1].committed and set(pieces[-1].columns) == set(arrays):
+        last_in_memory = bool(pieces) and not any(isinstance(src, str) for src in pieces[-1].columns.values())
+        # an edited piece mixes file paths and arrays: it is not extended, a new piece starts
+        if last_in_memory and set(pieces[-1].columns) == set(arrays):
             last = pieces[-1]
             merged: dict[str, Source] = {}
             for cid, arr in arrays.items():

@@ -13,6 +13,7 @@ object stores. Parallel I/O is bounded by :func:`lakelet.config.concurrency`.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -21,6 +22,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -29,14 +32,13 @@ from ..config import concurrency
 from ..errors import (
     InvalidArgument,
     InvalidPath,
-    LakeletError,
     MissingDependency,
     StorageAccessDenied,
     StorageError,
-    StorageInternalError,
     StorageKeyNotFound,
     StorageNetworkConnectionError,
 )
+from ..locations.abc import ErrorMap, translate_errors
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -64,12 +66,17 @@ _MEMORY_LOCK = threading.Lock()  # makes create-only atomic on fsspec's process-
 
 @dataclass(frozen=True)
 class ResourceMeta:
-    """What a backend knows of one stored object."""
+    """What a backend knows of one stored object.
+
+    ``last_modified`` is ISO 8601 (UTC) as in Deep Lake; ``modified`` is the same
+    instant in seconds since the epoch, as the storage's own clock recorded it.
+    """
 
     path: str
     size: int
     etag: str | None = None
     last_modified: str | None = None
+    modified: float | None = None
 
 
 @dataclass(frozen=True)
@@ -137,7 +144,8 @@ def _import(module: str, extra: str) -> Any:
 def _cloud_fs(kind: str, creds: dict[str, Any]) -> Any:
     if kind == "s3":
         s3fs = _import("s3fs", "s3")
-        options: dict[str, Any] = {"skip_instance_cache": True}
+        # no listing caches: other processes move branch heads, a cached listing would hide that
+        options: dict[str, Any] = {"skip_instance_cache": True, "use_listings_cache": False}
         if "aws_access_key_id" in creds:
             options["key"] = creds["aws_access_key_id"]
             options["secret"] = creds.get("aws_secret_access_key")
@@ -152,7 +160,7 @@ def _cloud_fs(kind: str, creds: dict[str, Any]) -> Any:
         _import("gcsfs", "gcs")
         from gcsfs.core import GCSFileSystem  # the plain class: no gRPC bucket-layout probe
 
-        options = {"skip_instance_cache": True}
+        options = {"skip_instance_cache": True, "use_listings_cache": False}
         if "google_application_credentials_json" in creds:
             token = creds["google_application_credentials_json"]
             options["token"] = json.loads(token) if isinstance(token, str) else dict(token)
@@ -168,7 +176,7 @@ def _cloud_fs(kind: str, creds: dict[str, Any]) -> Any:
     _import("adlfs", "azure")
     from adlfs import AzureBlobFileSystem
 
-    options = {"skip_instance_cache": True}
+    options = {"skip_instance_cache": True, "use_listings_cache": False}
     if "azure_storage_connection_string" in creds:
         options["connection_string"] = creds["azure_storage_connection_string"]
     if "azure_storage_account" in creds:
@@ -182,27 +190,95 @@ def _cloud_fs(kind: str, creds: dict[str, Any]) -> Any:
 
 # ------------------------------------------------------------------------------ errors
 @contextmanager
-def translated(where: str) -> Iterator[None]:
-    """Turn backend exceptions into lakelet storage errors naming ``where``."""
-    try:
+def translated(where: str, kind: str = "local") -> Iterator[None]:
+    """Turn backend exceptions into lakelet storage errors naming ``where`` (the storage core's mapping).
+
+    ``kind`` picks the backend's exception types (botocore for S3, aiohttp and
+    gcsfs for GCS, azure-core for Azure), imported only when that backend is used.
+    """
+    extra, classify = _error_map(kind)
+    # no Location object at this layer: the error names the path instead
+    with translate_errors(None, where, extra, classify):  # type: ignore[arg-type]
         yield
-    except LakeletError:
-        raise
-    except FileNotFoundError as e:
-        raise StorageKeyNotFound(f"not found: {where}", key=where) from e
-    except PermissionError as e:
-        raise StorageAccessDenied(f"access denied: {where}: {e}", key=where) from e
-    except (ConnectionError, TimeoutError) as e:
-        raise StorageNetworkConnectionError(f"cannot reach storage for {where}: {e}", key=where) from e
-    except Exception as e:
-        name = type(e).__name__
-        if "Connect" in name or "Timeout" in name:
-            raise StorageNetworkConnectionError(f"cannot reach storage for {where}: {e}", key=where) from e
-        if "NoCredentials" in name or "Forbidden" in name or "AccessDenied" in str(e)[:200]:
-            raise StorageAccessDenied(f"access denied: {where}: {e}", key=where) from e
-        if isinstance(e, OSError | RuntimeError | ValueError):
-            raise StorageInternalError(f"storage failed for {where}: {name}: {e}", key=where) from e
-        raise
+
+
+@functools.cache
+def _error_map(kind: str) -> tuple[ErrorMap, Callable[[BaseException], type[StorageError] | None] | None]:
+    """Backend exception types -> lakelet errors, as lakelet.locations.{s3,gcs,azure} map them."""
+    from fsspec.exceptions import FSTimeoutError
+
+    timeouts: ErrorMap = ((FSTimeoutError, StorageNetworkConnectionError),)
+    if kind == "s3":
+        return _s3_errors(timeouts)
+    if kind == "gcs":
+        import aiohttp
+        from gcsfs.retry import HttpError
+
+        def _gcs(error: BaseException) -> type[StorageError] | None:
+            if isinstance(error, HttpError):
+                return _BY_STATUS.get(getattr(error, "code", None))  # type: ignore[arg-type]
+            return None
+
+        network = (aiohttp.ClientConnectionError, aiohttp.ServerTimeoutError)
+        return ((network, StorageNetworkConnectionError), *timeouts), _gcs
+    if kind == "azure":
+        import azure.core.exceptions as a
+
+        extra: ErrorMap = (
+            ((a.ServiceRequestError, a.ServiceResponseError), StorageNetworkConnectionError),
+            ((a.ClientAuthenticationError,), StorageAccessDenied),
+            ((a.ResourceNotFoundError,), StorageKeyNotFound),
+        )
+
+        def _azure(error: BaseException) -> type[StorageError] | None:
+            if isinstance(error, a.HttpResponseError):
+                return _BY_STATUS.get(error.status_code)  # type: ignore[arg-type]
+            return None
+
+        return (*extra, *timeouts), _azure
+    return (), None
+
+
+_BY_STATUS: dict[int, type[StorageError]] = {
+    401: StorageAccessDenied,
+    403: StorageAccessDenied,
+    404: StorageKeyNotFound,
+}
+
+
+def _s3_errors(timeouts: ErrorMap) -> tuple[ErrorMap, Callable[[BaseException], type[StorageError] | None]]:
+    from ..locations.s3 import classify_s3_error, s3_error_map
+
+    return (*s3_error_map(), *timeouts), classify_s3_error
+
+
+def _epoch(value: Any) -> float | None:
+    """Seconds since the epoch from what backends report (a float, a datetime, an ISO or HTTP date)."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            try:
+                parsed = parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None
+        return _epoch(parsed)
+    return None
+
+
+def _meta(path: str, info: Mapping[str, Any]) -> ResourceMeta:
+    etag = info.get("ETag") or info.get("etag")
+    stamp = None
+    for name in ("LastModified", "last_modified", "updated", "mtime", "created"):
+        stamp = _epoch(info.get(name))
+        if stamp is not None:
+            break
+    iso = None if stamp is None else datetime.fromtimestamp(stamp, tz=UTC).isoformat()
+    return ResourceMeta(path, int(info.get("size") or 0), None if etag is None else str(etag), iso, stamp)
 
 
 def _join(root: str, path: str) -> str:
@@ -246,7 +322,7 @@ class Reader:
     def get(self, path: str, start: int | None = None, end: int | None = None) -> bytes:
         """Bytes of ``path`` (or of the byte range ``[start, end)``)."""
         full = self.full(path)
-        with translated(full):
+        with translated(full, self.kind):
             if start is None and end is None:
                 return self.fs.cat_file(full)
             return self.fs.cat_file(full, start=start, end=end)
@@ -257,7 +333,7 @@ class Reader:
 
     def exists(self, path: str) -> bool:
         full = self.full(path)
-        with translated(full):
+        with translated(full, self.kind):
             return bool(self.fs.exists(full))
 
     def length(self, path: str) -> int:
@@ -265,16 +341,34 @@ class Reader:
 
     def meta(self, path: str) -> ResourceMeta:
         full = self.full(path)
-        with translated(full):
+        with translated(full, self.kind):
             info = self.fs.info(full)
-        etag = info.get("ETag") or info.get("etag")
-        modified = info.get("LastModified") or info.get("last_modified") or info.get("updated") or info.get("mtime")
-        return ResourceMeta(path, int(info.get("size") or 0), etag, None if modified is None else str(modified))
+        return _meta(path, info)
+
+    def walk(self, path: str = "") -> list[ResourceMeta]:
+        """Every object below ``path`` (recursively, fresh from the backend), paths relative to this root."""
+        full = self.full(path)
+        base = self.path.strip("/")
+        out = []
+        with translated(full, self.kind):
+            self.fs.invalidate_cache(full)
+            try:
+                found = self.fs.find(full, detail=True)
+            except FileNotFoundError:
+                return []
+        for name, info in found.items():
+            if info.get("type") == "directory":
+                continue
+            rel = name.strip("/")
+            if not rel.startswith(base + "/"):
+                continue
+            out.append(_meta(rel[len(base) + 1 :], info))
+        return sorted(out, key=lambda m: m.path)
 
     def list(self, path: str = "") -> list[str]:
         """Names directly under ``path`` (empty if it does not exist)."""
         full = self.full(path)
-        with translated(full):
+        with translated(full, self.kind):
             try:
                 entries = self.fs.ls(full, detail=False)
             except FileNotFoundError:
@@ -295,7 +389,7 @@ class Writer(Reader):
     def set(self, path: str, data: bytes | bytearray | memoryview) -> None:
         """Write ``data`` at ``path`` (replacing it); atomic locally (temp file + rename)."""
         full = self.full(path)
-        with translated(full):
+        with translated(full, self.kind):
             if self.kind == "local":
                 self._local_write(full, data, create_only=False)
             else:
@@ -304,7 +398,7 @@ class Writer(Reader):
     def create(self, path: str, data: bytes | bytearray | memoryview) -> bool:
         """Write ``data`` at ``path`` only if nothing is there; False if something already was."""
         full = self.full(path)
-        with translated(full):
+        with translated(full, self.kind):
             try:
                 if self.kind == "local":
                     self._local_write(full, data, create_only=True)
@@ -339,13 +433,13 @@ class Writer(Reader):
     def remove(self, path: str) -> None:
         """Remove one object; a missing one raises :class:`StorageKeyNotFound`."""
         full = self.full(path)
-        with translated(full):
+        with translated(full, self.kind):
             self.fs.rm_file(full)
 
     def remove_directory(self, path: str = "") -> None:
         """Remove ``path`` and everything below it (nothing if it is absent)."""
         full = self.full(path)
-        with translated(full):
+        with translated(full, self.kind):
             try:
                 self.fs.rm(full, recursive=True)
             except FileNotFoundError:

@@ -26,7 +26,7 @@ from ..errors import (
     StorageKeyNotFound,
     StorageNetworkConnectionError,
 )
-from .abc import Blob, EntryInfo
+from .abc import Blob, EntryInfo, ErrorMap
 from .fsspec_location import FsspecLocation, require, split_root
 
 _DENIED = {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled"}
@@ -63,13 +63,12 @@ class S3(FsspecLocation):
         if not isinstance(bucket, str) or not 3 <= len(bucket) <= 63 or "/" in bucket:
             raise InvalidArgument(f"S3 bucket must be a name of 3-63 characters without '/', got {bucket!r}")
         s3fs = require("s3fs", "s3")
-        botocore = require("botocore.exceptions", "s3")
+        require("botocore.exceptions", "s3")  # fail early, with the install hint, if botocore is missing
         self.endpoint_url = _endpoint(endpoint_or_host or os.environ.get("AWS_ENDPOINT_URL"))
         self.bucket = bucket
         self.prefix = split_root(prefix)
         self.region = region or os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION")
         self.create_bucket = create_bucket
-        self._error_types = botocore
         config = dict(options.pop("config_kwargs", {}))
         config.setdefault("connect_timeout", connect_timeout)
         config.setdefault("read_timeout", read_timeout)
@@ -91,27 +90,14 @@ class S3(FsspecLocation):
         fs.retries = max(retries, 1)  # s3fs's own retry loop, on top of botocore's
         root = f"{bucket}/{self.prefix}" if self.prefix else bucket
         super().__init__(fs, root, max_size=max_size)
-        self.extra_errors = (
-            ((botocore.EndpointConnectionError, botocore.ConnectionError), StorageNetworkConnectionError),
-            ((botocore.ConnectTimeoutError, botocore.ReadTimeoutError), StorageNetworkConnectionError),
-            (botocore.HTTPClientError, StorageNetworkConnectionError),
-            (botocore.NoCredentialsError, StorageAccessDenied),
-        )
+        self.extra_errors = s3_error_map()
 
     @property
     def url(self) -> str:
         return f"s3://{self.root}"
 
     def classify(self, error: BaseException) -> type[StorageError] | None:
-        client_error = self._error_types.ClientError
-        for e in _causes(error):
-            if isinstance(e, client_error):
-                code = str(e.response.get("Error", {}).get("Code", ""))
-                if code in _DENIED:
-                    return StorageAccessDenied
-                if code in _MISSING:
-                    return StorageKeyNotFound
-        return None
+        return classify_s3_error(error)
 
     # A HEAD of the exact object: s3fs's info() would also list the "directory" on a miss.
     def _head(self, key: str) -> dict[str, Any] | None:
@@ -161,6 +147,32 @@ class S3(FsspecLocation):
         d = super().describe()
         d.update(endpoint_url=self.endpoint_url, bucket=self.bucket, prefix=self.prefix)
         return d
+
+
+def s3_error_map() -> ErrorMap:
+    """botocore's connection, timeout and credential errors, as lakelet storage errors."""
+    import botocore.exceptions as b
+
+    return (
+        ((b.EndpointConnectionError, b.ConnectionError), StorageNetworkConnectionError),
+        ((b.ConnectTimeoutError, b.ReadTimeoutError), StorageNetworkConnectionError),
+        (b.HTTPClientError, StorageNetworkConnectionError),
+        (b.NoCredentialsError, StorageAccessDenied),
+    )
+
+
+def classify_s3_error(error: BaseException) -> type[StorageError] | None:
+    """The lakelet error for an S3 ``ClientError`` code found in ``error`` or its causes."""
+    from botocore.exceptions import ClientError
+
+    for e in _causes(error):  # s3fs raises its own errors from botocore's ClientError
+        if isinstance(e, ClientError):
+            code = str(e.response.get("Error", {}).get("Code", ""))
+            if code in _DENIED:
+                return StorageAccessDenied
+            if code in _MISSING:
+                return StorageKeyNotFound
+    return None
 
 
 def _endpoint(value: str | None) -> str | None:

@@ -151,3 +151,15 @@ def test_commit_race_one_wins(ds):
     b.refresh()  # replays b's appends on a's commit
     b.commit("b after refresh")
     assert np.sort(L.open(ds.path)["id"][:]).tolist() == [1, 2, 3, 100, 200]
+
+
+def test_append_after_editing_a_committed_piece(mem_url):
+    # found by test_property: the edited piece mixes file paths and arrays and must not be extended
+    ds = L.create(mem_url, schema={"n": types.Int64()})
+    ds.append({"n": [0]})
+    ds.commit("one")
+    ds["n"][0] = 5
+    ds.append({"n": [7]})
+    assert ds["n"][:].tolist() == [5, 7]
+    ds.commit("edit and append")
+    assert L.open(mem_url)["n"][:].tolist() == [5, 7]
