@@ -23,7 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -39,6 +38,7 @@ from ..errors import (
     StorageNetworkConnectionError,
 )
 from ..locations.abc import ErrorMap, translate_errors
+from ..locations.fsspec_location import to_epoch
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -252,29 +252,11 @@ def _s3_errors(timeouts: ErrorMap) -> tuple[ErrorMap, Callable[[BaseException], 
     return (*s3_error_map(), *timeouts), classify_s3_error
 
 
-def _epoch(value: Any) -> float | None:
-    """Seconds since the epoch from what backends report (a float, a datetime, an ISO or HTTP date)."""
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            try:
-                parsed = parsedate_to_datetime(value)
-            except (TypeError, ValueError):
-                return None
-        return _epoch(parsed)
-    return None
-
-
 def _meta(path: str, info: Mapping[str, Any]) -> ResourceMeta:
     etag = info.get("ETag") or info.get("etag")
     stamp = None
     for name in ("LastModified", "last_modified", "updated", "mtime", "created"):
-        stamp = _epoch(info.get(name))
+        stamp = to_epoch(info.get(name))
         if stamp is not None:
             break
     iso = None if stamp is None else datetime.fromtimestamp(stamp, tz=UTC).isoformat()

@@ -26,7 +26,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, BinaryIO
 
@@ -104,7 +104,7 @@ class FsspecLocation(Location):
     def _last_access(self, info: dict[str, Any]) -> float | None:
         """Seconds since the epoch of the last access (or, failing that, modification)."""
         for name in ("atime", "mtime", "LastModified", "last_modified", "updated", "Last-Modified", "time"):
-            stamp = _epoch(info.get(name))
+            stamp = to_epoch(info.get(name))
             if stamp is not None:
                 return stamp
         return None
@@ -312,20 +312,20 @@ class TranslatingReader(io.RawIOBase):
                 super().close()
 
 
-def _epoch(value: Any) -> float | None:
-    if value is None:
-        return None
+def to_epoch(value: Any) -> float | None:
+    """Seconds since the epoch from what backends report: a number, a datetime (naive means UTC),
+    an ISO 8601 string or an HTTP date; None when it is none of these."""
     if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, int | float):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            return to_epoch(datetime.fromisoformat(value.replace("Z", "+00:00")))
         except ValueError:
-            pass
+            pass  # not ISO 8601: perhaps an HTTP date
         try:
-            return parsedate_to_datetime(value).timestamp()  # an HTTP date
+            return to_epoch(parsedate_to_datetime(value))
         except (TypeError, ValueError):
             return None
     return None

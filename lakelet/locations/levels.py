@@ -143,7 +143,7 @@ class Levels(Location):
         try:
             return self.levels[0].location.read_bytes(key)
         except StorageKeyNotFound:
-            pass
+            pass  # not in the first level: search the others, copying up
         with self._read(key, verified=False, start=1) as value:
             return value.read_bytes() if isinstance(value, Path) else value.read()
 
