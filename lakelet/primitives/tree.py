@@ -149,8 +149,11 @@ class TreeMethods:
 
     @iter_twin
     def read_file(self, path: str) -> Iterator[bytes]:
-        """The file's bytes, streamed in chunks."""
-        with self._tree.fs.open(self._existing_file(path), "rb") as f:
+        """The file's bytes, streamed in chunks; a bad or missing path raises at the call."""
+        return self._chunks(self._existing_file(path))
+
+    def _chunks(self, full: str) -> Iterator[bytes]:
+        with self._tree.fs.open(full, "rb") as f:
             while chunk := f.read(CHUNK):
                 yield chunk
 
@@ -170,7 +173,8 @@ class TreeMethods:
 
     @iter_twin
     def iterdir(self, path: str = "/", recursive: bool = True) -> Iterator[FileEntry]:
-        yield from self._tree.listdir(path, recursive)
+        """Entries below ``path``, lazily; a bad path raises at the call."""
+        return iter(self._tree.listdir(path, recursive))
 
     @twin
     def remove_file(self, path: str, recursive: bool = False) -> None:

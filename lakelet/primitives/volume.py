@@ -178,8 +178,14 @@ class Volume(NamedObject):
 
     @iter_twin
     def read_file(self, path: str) -> Iterator[bytes]:
-        """The file's bytes as a stream of chunks (never the whole file in memory)."""
+        """The file's bytes as a stream of chunks (never the whole file in memory).
+
+        A bad or missing path raises here, at the call, not at the first chunk.
+        """
         _, stored = self._stored(path)
+        return self._chunks(stored)
+
+    def _chunks(self, stored: Any) -> Iterator[bytes]:
         with self._blobs.open(stored) as f:
             while chunk := f.read(CHUNK):
                 yield chunk
@@ -225,8 +231,8 @@ class Volume(NamedObject):
 
     @iter_twin
     def iterdir(self, path: str = "/", recursive: bool = True) -> Iterator[FileEntry]:
-        """Like :meth:`listdir`, recursive by default, as an iterator."""
-        yield from self.listdir(path, recursive=recursive)
+        """Like :meth:`listdir`, recursive by default, as an iterator; a bad path raises at the call."""
+        return iter(self.listdir(path, recursive=recursive))
 
     # ------------------------------------------------------------------ working copies
     @property

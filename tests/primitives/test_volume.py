@@ -247,3 +247,13 @@ def test_volume_aio_and_lifecycle(lake):
     assert [x.name for x in Volume.objects.list()] == ["av"]
     Volume.objects.delete("av")
     assert not Volume.persist("av").exists("x.txt")
+
+
+def test_bad_paths_raise_at_the_call_not_at_the_first_chunk(lake):
+    v = Volume.from_name("eager", create_if_missing=True)
+    with pytest.raises(InvalidPath):
+        v.read_file("../escape")
+    with pytest.raises(PathNotFound):
+        v.read_file("missing.txt")
+    with pytest.raises(InvalidPath):
+        v.iterdir("../escape")
