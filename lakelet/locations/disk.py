@@ -54,6 +54,8 @@ class Disk(Location):
     ) -> None:
         if max_size is not None and (not isinstance(max_size, int) or max_size < 0):
             raise InvalidArgument(f"Disk max_size must be a non-negative int of bytes, got {max_size!r}")
+        if not isinstance(root, str | os.PathLike):
+            raise InvalidArgument(f"Disk root must be a path, got {type(root).__name__}: {root!r:.80}")
         root = Path(os.fspath(root)).expanduser()
         if "\x00" in str(root):
             raise InvalidArgument(f"Disk root holds a NUL byte: {str(root)!r}")

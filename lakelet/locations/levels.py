@@ -49,6 +49,9 @@ class Levels(Location):
         for level in levels:
             if not isinstance(level, Level):
                 level = Level(level)
+            for flag in ("write", "replicate"):
+                if not isinstance(getattr(level, flag), bool):
+                    raise InvalidArgument(f"Level {flag}= must be True or False, got {getattr(level, flag)!r}")
             resolved.append(Level(open_location(level.location), level.write, level.replicate, level.name))
         self.levels: tuple[Level, ...] = tuple(resolved)
 

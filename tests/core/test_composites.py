@@ -173,3 +173,21 @@ class _ReadOnlyDisk(Disk):
 
     def write(self, key, blob):  # type: ignore[no-untyped-def]
         return False
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Disk(123),  # type: ignore[arg-type]
+        lambda: Levels(Level(Memory(), write="no")),  # type: ignore[arg-type]
+        lambda: Levels(Level(Memory(), replicate=1)),  # type: ignore[arg-type]
+        lambda: Levels(Memory(), 5),
+        lambda: Fanout(),
+        lambda: Small(Memory(), max_size="big"),  # type: ignore[arg-type]
+    ],
+)
+def test_bad_constructor_arguments_are_lakelet_errors(make) -> None:  # type: ignore[no-untyped-def]
+    from lakelet import InvalidArgument
+
+    with pytest.raises(InvalidArgument):
+        make()
