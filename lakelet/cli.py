@@ -1,15 +1,19 @@
-"""The ``lakelet`` command line: manage volumes, dicts and queues (Modal's verbs and flags).
+"""The ``lakelet`` command line: volumes, dicts and queues (Modal's verbs and flags), the lake's
+cache tiers and datasets.
 
-    lakelet volume create|list|ls|put|get|rm|cp|delete|gc
-    lakelet dict   create|list|get|items|clear|delete
-    lakelet queue  create|list|len|peek|clear|delete
+    lakelet volume  create|list|ls|put|get|rm|cp|delete|gc
+    lakelet dict    create|list|get|items|clear|delete
+    lakelet queue   create|list|len|peek|clear|delete
+    lakelet lake    info|ls|gc|evict|clear
+    lakelet dataset info|log|query|gc|copy|delete
 
-Every command takes ``-e/--env`` (environment); listings take ``--json``.
+Volume, dict and queue commands take ``-e/--env`` (environment); listings take ``--json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -201,9 +205,243 @@ def _queue(args: argparse.Namespace) -> None:
     raise AssertionError(cmd)
 
 
+# ----------------------------------------------------------------------------- lake
+def _lake_storage() -> Any:
+    from .config import get_config
+    from .hashstore import HashKeyStorage
+
+    return HashKeyStorage(get_config().lake_spec)
+
+
+
+
+def _size(n: float | None) -> str:
+    if n is None:
+        return "-"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError(n)
+
+
+def _when(stamp: float | None) -> str:
+    from datetime import datetime
+
+    return "-" if stamp is None else datetime.fromtimestamp(stamp).isoformat(sep=" ", timespec="seconds")
+
+
+def _lake(args: argparse.Namespace) -> None:
+    from .jupyter import topology as topo
+
+    cmd = args.command
+    with _lake_storage() as storage:
+        lake = storage.location
+        if cmd == "info":
+            tree = topo.topology(lake)
+            caches = topo.cache_levels(lake)
+            for node in topo.walk_nodes(tree):
+                node["cache_level"] = node["id"] in caches  # type: ignore[index]  # our own fresh dicts
+            return print(json.dumps(tree, indent=2)) if args.json else _print_tree(tree)
+        if cmd == "ls":
+            return _lake_ls(storage, args)
+        if cmd == "gc":
+            report = storage.gc(max_size=args.max_size, max_age=args.max_age)
+            if args.json:
+                return print(json.dumps({"evicted": report.evicted, "bytes": report.bytes}))
+            return print(f"evicted {report.evicted} cache entr{'y' if report.evicted == 1 else 'ies'}, "
+                         f"{_size(report.bytes)}")
+        if cmd == "evict":
+            if args.force and not _confirm(args, f"{len(args.keys)} value(s) from tier {args.tier}, even only copies"):
+                return None
+            keys = _expand_keys(topo.resolve(lake, args.tier), args.keys)
+            result = topo.evict(lake, args.tier, keys, force=args.force)
+            return print(json.dumps(result) if args.json else f"removed {result['removed']}, {_size(result['bytes'])}")
+        if cmd == "clear":
+            what = f"every entry of tier {args.tier}" + ("" if args.force else " that another tier also holds")
+            if not _confirm(args, what):
+                return None
+            result = topo.clear(lake, args.tier, force=args.force)
+            if args.json:
+                return print(json.dumps(result))
+            return print(f"removed {result['removed']}, {_size(result['bytes'])}; "
+                         f"kept {result['kept']} (the only copy)")
+    raise AssertionError(cmd)
+
+
+#: hex digits of a key shown by ``lake ls`` (``lake evict`` accepts any unique prefix of 8 or more)
+KEY_PREFIX = 16
+
+
+def _expand_keys(tier: Any, keys: list[str]) -> list[str]:
+    """Full storage keys for ``keys``, each a whole key or a unique prefix of one of ``tier``'s keys."""
+    from .errors import InvalidArgument
+
+    prefixes = [k for k in keys if len(k) < 64 and len(k) >= 8 and all(c in "0123456789abcdef" for c in k)]
+    if not prefixes or not tier.listable:
+        return keys  # whole keys (or something topology.evict rejects with a clear message)
+    stored = list(tier.keys())
+    out = []
+    for key in keys:
+        if key not in prefixes:
+            out.append(key)
+            continue
+        found = [k for k in stored if k.startswith(key)]
+        if len(found) != 1:
+            raise InvalidArgument(f"key prefix {key!r} matches {len(found)} keys of this tier; give more digits")
+        out.append(found[0])
+    return out
+
+
+def _print_tree(tree: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    def label(node: dict[str, Any]) -> str:
+        flags = [name for name, on in (("cache", node.get("cache_level")), ("read-only", not node["writable"]),
+                                       ("process-local", node["process_local"])) if on]
+        usage = node.get("usage")
+        if usage is None:
+            used = f"[red]usage unavailable: {escape(node.get('usage_error', 'not listable'))}[/]"
+        else:
+            cap = f" of {_size(usage['capacity'])}" if usage["capacity"] is not None else ""
+            used = f"{usage['entries']} entries, {_size(usage['bytes'])}{cap}"
+        extra = f" [dim]\\[{', '.join(flags)}][/]" if flags else ""
+        return f"[bold]{node['id']}[/] {node['kind']} [cyan]{escape(node['url'])}[/]  {used}{extra}"
+
+    def add(parent: Tree, node: dict[str, Any]) -> None:
+        for child in node["children"]:
+            add(parent.add(label(child)), child)
+
+    root = Tree(label(tree))
+    add(root, tree)
+    Console().print(root)
+
+
+def _lake_ls(storage: Any, args: argparse.Namespace) -> None:
+    from .cache.producers import Producers, describe
+    from .config import get_config
+    from .jupyter import topology as topo
+
+    tier = topo.resolve(storage.location, args.tier)
+    config = get_config()
+    producers = Producers(storage, config.home, config.cache_key)
+    query = topo.EntryQuery(limit=args.limit, sort=args.sort, descending=not args.asc, filter=args.filter.strip())
+    page = topo.list_entries(tier, query, producers)
+    if args.json:
+        return print(json.dumps(page, indent=2))
+    rows = [
+        {"key": e["key"][:KEY_PREFIX], "size": _size(e["size"]), "last access": _when(e["last_access"]),
+         "producer": describe(e["producer"])}
+        for e in page["entries"]
+    ]
+    _print_table(rows, False)
+    print(f"{len(rows)} of {page['total']} entries in tier {args.tier} ({topo.redact_url(tier.url)})")
+    return None
+
+
+# ----------------------------------------------------------------------------- dataset
+def _dataset(args: argparse.Namespace) -> None:
+    from . import datasets
+
+    cmd = args.command
+    if cmd == "copy":
+        datasets.copy(args.src, args.dst, progress=sys.stderr.isatty())
+        return print(f"copied {args.src} -> {args.dst}")
+    if cmd == "delete":
+        if not datasets.exists(args.url):
+            raise datasets.DatasetNotFound(str(args.url))
+        if _confirm(args, f"the dataset at {args.url} with its whole history"):
+            datasets.delete(args.url)
+        return None
+    if cmd == "gc":
+        ds = datasets.open_read_only(args.url) if args.dry_run else datasets.open(args.url)
+        report = ds.gc(grace_period=args.grace, dry_run=args.dry_run)
+        if args.json:
+            return print(json.dumps(dataclasses.asdict(report), indent=2))
+        verb = "would delete" if report.dry_run else "deleted"
+        return print(f"{verb} {len(report.deleted)} file(s), {_size(report.bytes_freed)}; kept {report.kept} live, "
+                     f"{len(report.young)} younger than the grace period; {report.versions} version(s) reachable")
+    ds = datasets.open_read_only(args.url, version=args.version, branch=args.branch)
+    if cmd == "info":
+        if not args.json:
+            ds.summary()
+            print(f"  branches: {', '.join(ds.branches)}")
+            return print(f"  tags: {', '.join(f'{k}={v[:12]}' for k, v in sorted(ds.tags.items())) or '-'}")
+        info = {
+            "path": ds.path, "branch": ds.current_branch, "version": ds.version, "rows": len(ds),
+            "columns": [{"name": c.name, "type": repr(c.type)} for c in ds.schema],
+            "branches": ds.branches, "tags": ds.tags,
+        }
+        return print(json.dumps(info, indent=2))
+    if cmd == "log":
+        if not args.json:
+            ds.log()
+            return None
+        return print(json.dumps([dataclasses.asdict(v) for v in ds.history], indent=2))
+    if cmd == "query":
+        return _dataset_query(ds, args)
+    raise AssertionError(cmd)
+
+
+def _dataset_query(ds: Any, args: argparse.Namespace) -> None:
+    from .errors import InvalidArgument
+
+    try:
+        view = ds.query(args.sql)
+    except InvalidArgument as e:  # DuckDB's message spans lines (the SQL, a caret): keep what it says
+        lines = [line.strip() for line in str(e).split("\nLINE ")[0].splitlines() if line.strip()]
+        raise InvalidArgument("; ".join(lines)) from e
+    table = view.to_arrow()
+    rows = table.slice(0, args.limit).to_pylist()
+    if table.num_rows > args.limit:
+        print(f"(showing {args.limit} of {table.num_rows} rows; raise --limit for more)", file=sys.stderr)
+    if args.json:
+        return print(json.dumps(rows, indent=2, default=_json_value))
+    _print_table([{k: _cell(v) for k, v in row.items()} for row in rows], False)
+    if not rows:
+        print(f"no rows (columns: {', '.join(table.column_names)})")
+    return None
+
+
+def _json_value(value: Any) -> Any:
+    import base64
+    from datetime import date, time, timedelta
+
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return value.tolist()
+    return str(value)
+
+
+def _cell(value: Any, width: int = 60) -> str:
+    text = f"<{len(value)} bytes>" if isinstance(value, bytes | bytearray) else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
+    return value
+
+
+
 # ----------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lakelet", description="Manage lakelet volumes, dicts and queues.")
+    parser = argparse.ArgumentParser(
+        prog="lakelet", description="Manage lakelet volumes, dicts, queues, datasets and the lake's cache tiers."
+    )
     kinds = parser.add_subparsers(dest="kind", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-e", "--env", default=None, help="environment (default: main)")
@@ -284,10 +522,71 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-a", "--all", action="store_true", help="all partitions")
     p = sub(q, "delete", "delete a queue", confirm)
     p.add_argument("name")
+    _lake_parser(kinds, jsonable, confirm)
+    _dataset_parser(kinds, jsonable, confirm)
     return parser
 
 
-_HANDLERS: dict[str, Callable[[argparse.Namespace], None]] = {"volume": _volume, "dict": _dict, "queue": _queue}
+def _lake_parser(kinds: Any, jsonable: argparse.ArgumentParser, confirm: argparse.ArgumentParser) -> None:
+    lake = kinds.add_parser("lake", help="the configured lake's cache tiers").add_subparsers(
+        dest="command", required=True
+    )
+    lake.add_parser("info", help="the tier tree with kinds, URLs and usage", parents=[jsonable])
+    p = lake.add_parser("ls", help="one tier's entries and the cached function or cell that made them",
+                        parents=[jsonable])
+    p.add_argument("tier", metavar="TIER_ID", help="a tier id from 'lakelet lake info' ('0' is the whole lake)")
+    p.add_argument("--sort", choices=["last_access", "size", "key"], default="last_access")
+    p.add_argument("--asc", action="store_true", help="ascending order (default: largest / most recent first)")
+    p.add_argument("--limit", type=_positive_int, default=50, metavar="N", help="at most N entries (default 50)")
+    p.add_argument("--filter", default="", metavar="TEXT", help="only keys or producer names containing TEXT")
+    p = lake.add_parser("gc", help="evict least recently used cache copies (never a value's only copy)",
+                        parents=[jsonable])
+    p.add_argument("--max-size", default=None, metavar="SIZE", help="keep each cache level under SIZE, e.g. '1 GiB'")
+    p.add_argument("--max-age", type=_seconds, default=None, metavar="SECONDS",
+                   help="evict cache copies not accessed for SECONDS")
+    p = lake.add_parser("evict", help="remove keys from a tier when another tier still holds them",
+                        parents=[jsonable, confirm])
+    p.add_argument("tier", metavar="TIER_ID")
+    p.add_argument("keys", nargs="+", metavar="KEY", help="a storage key, or a unique prefix of 8+ hex digits")
+    p.add_argument("--force", action="store_true", help="also remove values this tier holds the only copy of")
+    p = lake.add_parser("clear", help="empty a tier of every entry another tier also holds",
+                        parents=[jsonable, confirm])
+    p.add_argument("tier", metavar="TIER_ID")
+    p.add_argument("--force", action="store_true", help="also remove values this tier holds the only copy of")
+
+
+def _dataset_parser(kinds: Any, jsonable: argparse.ArgumentParser, confirm: argparse.ArgumentParser) -> None:
+    ds = kinds.add_parser("dataset", help="typed, versioned tables").add_subparsers(dest="command", required=True)
+    at = argparse.ArgumentParser(add_help=False)
+    at.add_argument("url", help="dataset URL or local path")
+    refs = at.add_mutually_exclusive_group()
+    refs.add_argument("--branch", default=None, help="a branch (default: main)")
+    refs.add_argument("--version", default=None, help="a version id or tag")
+    ds.add_parser("info", help="rows, columns, branches and tags", parents=[at, jsonable])
+    ds.add_parser("log", help="the commits, newest first", parents=[at, jsonable])
+    p = ds.add_parser("query", help="run DuckDB SQL; the dataset is the table 'ds' (FROM may be left out)",
+                      parents=[at, jsonable])
+    p.add_argument("sql", metavar="SQL")
+    p.add_argument("--limit", type=_positive_int, default=100, metavar="N", help="print at most N rows (default 100)")
+    p = ds.add_parser("gc", help="delete files no branch or tag reaches", parents=[jsonable])
+    p.add_argument("url")
+    p.add_argument("--dry-run", action="store_true", help="report what would be deleted, delete nothing")
+    p.add_argument("--grace", type=_seconds, default=3600.0, metavar="SECONDS",
+                   help="keep unreachable files younger than this (default 3600; a commit in progress is unreachable)")
+    p = ds.add_parser("copy", help="copy a dataset with its whole history")
+    p.add_argument("src")
+    p.add_argument("dst")
+    p = ds.add_parser("delete", help="delete a dataset and its history", parents=[confirm])
+    p.add_argument("url")
+
+
+_HANDLERS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "volume": _volume,
+    "dict": _dict,
+    "queue": _queue,
+    "lake": _lake,
+    "dataset": _dataset,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,10 +18,12 @@ import dataclasses
 import hashlib
 import json
 import time
+from functools import partial
 from typing import Any
 
 from ..errors import StorageKeyNotFound
 from ..hashstore import HashKeyStorage
+from ..locations._search import peek_bytes
 from ..locations.abc import Blob
 from . import signing
 from .arguments import VERSION
@@ -66,9 +68,11 @@ class Entry:
 class EntryStore:
     """Reads and writes entries in a storage, signing them when a key is configured."""
 
-    def __init__(self, storage: HashKeyStorage, secret: bytes | None) -> None:
+    def __init__(self, storage: HashKeyStorage, secret: bytes | None, *, copy_on_read: bool = True) -> None:
         self.storage = storage
         self.secret = secret or None
+        # False for inspection (who made this value?): reading must not fill cache levels.
+        self._read = storage.location.read_bytes if copy_on_read else partial(peek_bytes, storage.location)
         self._key_id = signing.key_id(self.secret)
 
     @property
@@ -83,7 +87,7 @@ class EntryStore:
     def get(self, address: str) -> Entry | None:
         """The entry at ``address``, None if absent; raises :class:`UntrustedEntry` if it fails checks."""
         try:
-            blob = self.storage.location.read_bytes(address)
+            blob = self._read(address)
         except StorageKeyNotFound:
             return None
         payload, problem = signing.unseal(blob, self.secret)

@@ -37,7 +37,7 @@ class Producers:
         config = get_config()
         self.storage = storage
         self.journal = Journal(Path(home if home is not None else config.home) / "cache" / "journal")
-        self.entries = EntryStore(storage, secret if secret is not None else config.cache_key)
+        self.entries = EntryStore(storage, secret if secret is not None else config.cache_key, copy_on_read=False)
         self._lock = threading.Lock()
         self._values: dict[str, list[tuple[str, str]]] = {}  # entry address -> [(value name, key)]
 

@@ -25,6 +25,7 @@ from .fragments import ROWID, ColumnLoader, Piece, write_array
 from .ingest import convert_batch, to_columns
 from .schema import Schema
 from .state import State
+from .stats import compute as column_stats
 from .storage_io import Writer, parallel_map
 from .views import ColumnView, Row, RowView, normalize_index
 
@@ -328,11 +329,15 @@ class Dataset:
             self._duckdb = engine_connection()
         return self._duckdb
 
-    def query(self, sql: str) -> Any:
-        """Run DuckDB SQL where this version is the table ``ds`` (``SELECT * WHERE ...`` needs no FROM)."""
+    def query(self, sql: str, *, prune: bool = True) -> Any:
+        """Run DuckDB SQL where this version is the table ``ds`` (``SELECT * WHERE ...`` needs no FROM).
+
+        Only the columns the SQL mentions are read, and (``prune=True``) only the
+        pieces whose statistics do not rule out the WHERE clause.
+        """
         from .query import query_dataset
 
-        return query_dataset(self, sql)
+        return query_dataset(self, sql, prune=prune)
 
     # ------------------------------------------------------------------ version control
     def commit(self, message: str | None = None) -> str:
@@ -357,7 +362,7 @@ class Dataset:
 
     def _write_pieces(self, state: State) -> list[Piece]:
         compression = self._settings.get("compression")
-        jobs: list[tuple[str, pa.Array]] = []
+        jobs: list[tuple[Piece, str, pa.Array]] = []
         pieces = []
         for piece in state.pieces:
             if piece.committed:
@@ -367,12 +372,21 @@ class Dataset:
             for cid, source in piece.columns.items():
                 if isinstance(source, str):
                     new.columns[cid] = source
+                    if cid in piece.stats:
+                        new.stats[cid] = piece.stats[cid]
                 else:
-                    path = f"data/{new.id}/{cid}.arrow"
-                    jobs.append((path, source))
-                    new.columns[cid] = path
+                    new.columns[cid] = f"data/{new.id}/{cid}.arrow"
+                    jobs.append((new, cid, source))
             pieces.append(new)
-        parallel_map(lambda job: write_array(self._writer, job[0], job[1], compression), jobs)
+
+        def write(job: tuple[Piece, str, pa.Array]) -> None:
+            piece, cid, array = job
+            write_array(self._writer, piece.columns[cid], array, compression)  # type: ignore[arg-type]
+            found = column_stats(array) if cid != ROWID else None  # for pruning: see stats.py
+            if found is not None:
+                piece.stats[cid] = found  # one key per job: no two threads write the same key
+
+        parallel_map(write, jobs)
         return pieces
 
     def rollback(self) -> None:

@@ -5,7 +5,9 @@ and one source per physical column: either the relative path of an immutable
 Arrow IPC file holding exactly that column (one record batch), or, for
 uncommitted work, an in-memory Arrow array. Column files are never rewritten:
 an edit makes a new file for the edited column only, and unchanged columns keep
-pointing at the old files, so versions share storage.
+pointing at the old files, so versions share storage. A committed piece also
+carries per-column statistics of its files (:mod:`lakelet.datasets.stats`),
+used to skip pieces a query's filter cannot match.
 
 Local files are memory-mapped (zero copy: a query touches only the pages of
 the columns it reads); remote files are fetched whole, column by column, and
@@ -36,6 +38,11 @@ class Piece:
     rows: int
     columns: dict[str, Source] = field(default_factory=dict)
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    stats: dict[str, dict[str, Any]] = field(default_factory=dict)  # column id -> its file's statistics
+
+    def stats_for(self, column_id: str) -> dict[str, Any] | None:
+        """Statistics of the committed file of ``column_id`` (None if unknown or not a file)."""
+        return self.stats.get(column_id) if isinstance(self.columns.get(column_id), str) else None
 
     @property
     def committed(self) -> bool:
@@ -44,11 +51,21 @@ class Piece:
     def to_json(self) -> dict[str, Any]:
         if not self.committed:
             raise ValueError("only committed pieces are serialised")
-        return {"id": self.id, "rows": self.rows, "columns": dict(self.columns)}
+        out: dict[str, Any] = {"id": self.id, "rows": self.rows, "columns": dict(self.columns)}
+        stats = {cid: s for cid, s in self.stats.items() if cid in self.columns}
+        if stats:  # absent in manifests written before statistics existed
+            out["stats"] = stats
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Piece:
-        return cls(rows=int(data["rows"]), columns=dict(data["columns"]), id=data["id"])
+        stats = data.get("stats")
+        return cls(
+            rows=int(data["rows"]),
+            columns=dict(data["columns"]),
+            id=data["id"],
+            stats=dict(stats) if isinstance(stats, dict) else {},
+        )
 
 
 def serialize_array(array: pa.Array, compression: str | None) -> bytes:

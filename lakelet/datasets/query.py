@@ -7,7 +7,8 @@ reads from it. :func:`query` names datasets by URL:
 
 Only the columns a query mentions are loaded: the SQL is parsed by DuckDB
 (``json_serialize_sql``) and its column references select the column files to
-read. Local files are memory-mapped and handed to DuckDB as Arrow without a
+read, and the pieces whose statistics prove the WHERE clause cannot match are
+skipped (:mod:`lakelet.datasets.pruning`). Local files are memory-mapped and handed to DuckDB as Arrow without a
 copy; remote ones are fetched in parallel through fsspec (DuckDB's httpfs is
 not needed). ``cosine_similarity`` and ``l2_distance`` are NULL, never NaN, for
 zero or NaN vectors, so ``ORDER BY ... DESC LIMIT k`` ranks them last.
@@ -25,6 +26,8 @@ import pyarrow as pa
 
 from ..errors import InvalidArgument
 from .fragments import ROWID
+from .pruning import Condition, conditions, keep
+from .state import State
 
 if TYPE_CHECKING:
     from .dataset import Dataset
@@ -181,18 +184,28 @@ def run(
     datasets: Mapping[str, Dataset],
     default: str | None = None,
     engine: duckdb.DuckDBPyConnection | None = None,
+    *,
+    prune: bool = True,
 ) -> QueryView:
-    """Run ``sql`` with each dataset registered under its key; ``default`` feeds a FROM-less SELECT."""
+    """Run ``sql`` with each dataset registered under its key; ``default`` feeds a FROM-less SELECT.
+
+    ``prune``: skip pieces whose statistics prove the WHERE clause matches none
+    of their rows (see :mod:`lakelet.datasets.pruning`); results are the same.
+    """
     if not isinstance(sql, str) or not sql.strip():
         raise InvalidArgument("the query must be a non-empty SQL string")
+    if not isinstance(prune, bool):
+        raise InvalidArgument(f"prune must be True or False, got {prune!r}")
     con = connect(engine)
     tree = _parse(con, sql)
-    if default is not None and _needs_from(tree):
+    from_less = default is not None and _needs_from(tree)
+    if from_less:
         at = _top_level_position(sql)
         sql = f"{sql[:at].rstrip()} FROM {default} {sql[at:]}".strip()
     names, star = referenced(tree)
     for table_name, ds in datasets.items():
-        con.register(table_name, table_for(ds, names, star))
+        found = conditions(tree, table_name, ds.schema, default=from_less and table_name == default) if prune else []
+        con.register(table_name, table_for(ds, names, star, found))
     try:
         # bind now, so a bad column or function fails at query() rather than at the first read
         con.execute(f"SELECT * FROM ({sql.strip().rstrip(';')}) LIMIT 0").fetchall()
@@ -201,24 +214,34 @@ def run(
     return QueryView(con, sql.strip().rstrip(";"), dict(datasets))
 
 
-def table_for(ds: Dataset, names: set[str], star: bool) -> pa.Table:
-    """The Arrow table DuckDB sees for ``ds``: only the mentioned columns are loaded."""
+def table_for(ds: Dataset, names: set[str], star: bool, where: list[Condition] | None = None) -> pa.Table:
+    """The Arrow table DuckDB sees for ``ds``: only the mentioned columns are loaded, and with
+    ``where`` (conditions of the query's filter) only the pieces that may match it."""
+    state = ds._state
+    if where:
+        kept = [p for p in state.pieces if keep(p, state.schema, where)]
+        if len(kept) < len(state.pieces):
+            state = State.of(state.schema, kept)
     wanted = ds.schema.names if star else [n for n in ds.schema.names if n in names]
-    ds._prefetch(wanted)
+    ids = {ds.schema[n].id for n in wanted} | {ROWID}
+    ds._loader.load_many(
+        [src for p in state.pieces for cid, src in p.columns.items() if cid in ids and isinstance(src, str)]
+    )
     if not wanted:  # e.g. count(*): row ids give the row count cheaply
-        return pa.table({ROWID: ds._state.column(ds._loader, ROWID)}) if len(ds) else pa.table({ROWID: pa.array(
-            [], pa.int64())})
-    return ds.to_arrow(wanted)
+        rowids = state.column(ds._loader, ROWID) if state.pieces else pa.chunked_array([], pa.int64())
+        return pa.table({ROWID: rowids})
+    return state.table(ds._loader, wanted)
 
 
-def query_dataset(ds: Dataset, sql: str) -> QueryView:
-    return run(sql, {"ds": ds}, default="ds", engine=ds._engine())
+def query_dataset(ds: Dataset, sql: str, *, prune: bool = True) -> QueryView:
+    return run(sql, {"ds": ds}, default="ds", engine=ds._engine(), prune=prune)
 
 
-def query(sql: str, creds: Mapping[str, Any] | None = None) -> QueryView:
+def query(sql: str, creds: Mapping[str, Any] | None = None, *, prune: bool = True) -> QueryView:
     """Run SQL over datasets named by URL: ``SELECT ... FROM dataset('s3://b/ds', version='v1')``.
 
-    ``creds`` (Deep Lake's keys) apply to every dataset the query names.
+    ``creds`` (Deep Lake's keys) apply to every dataset the query names; ``prune``
+    as in :func:`run`.
     """
     from .api import open_read_only
 
@@ -238,4 +261,4 @@ def query(sql: str, creds: Mapping[str, Any] | None = None) -> QueryView:
     rewritten = _DATASET_RE.sub(_swap, sql)
     if not datasets:
         raise InvalidArgument("the query names no dataset: use FROM dataset('url'[, version='...'])")
-    return run(rewritten, datasets)
+    return run(rewritten, datasets, prune=prune)

@@ -153,7 +153,8 @@ class State:
             mapping = np.arange(piece.rows, dtype=np.int64)
             mapping[local] = piece.rows + np.arange(len(sel))
             new = pa.concat_arrays([old, values.take(pa.array(sel))]).take(pa.array(mapping))
-            pieces[int(p)] = Piece(piece.rows, {**piece.columns, column.id: new})
+            kept = {cid: st for cid, st in piece.stats.items() if cid != column.id}  # other files unchanged
+            pieces[int(p)] = Piece(piece.rows, {**piece.columns, column.id: new}, stats=kept)
         return State.of(self.schema, pieces)
 
     def deleted(self, loader: ColumnLoader, indices: np.ndarray) -> State:
@@ -178,7 +179,14 @@ class State:
         keep = self.materialized_ids()
         return State.of(
             self.schema,
-            [replace(p, columns={k: v for k, v in p.columns.items() if k in keep}) for p in self.pieces],
+            [
+                replace(
+                    p,
+                    columns={k: v for k, v in p.columns.items() if k in keep},
+                    stats={k: v for k, v in p.stats.items() if k in keep},
+                )
+                for p in self.pieces
+            ],
         )
 
 

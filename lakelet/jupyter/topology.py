@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import InvalidArgument, LakeletError, PreconditionFailed, ReadOnlyLocation, StorageKeyNotFound
 from ..locations.abc import EntryInfo, Location, Usage
+from ..locations.levels import Levels
 
 #: how many entries one page may hold
 MAX_PAGE = 1000
@@ -322,3 +323,19 @@ def _int_param(params: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as e:
         raise InvalidArgument(f"{name} must be an integer, got {raw!r:.40}") from e
+
+
+def cache_levels(lake: Location) -> set[str]:
+    """Node ids of ``lake`` that are cache levels or inside one (every member of a Levels stack but the last)."""
+    found: set[str] = set()
+
+    def walk(location: Location, node_id: str, inside: bool) -> None:
+        if inside:
+            found.add(node_id)
+        children = location.children()
+        for i, child in enumerate(children):
+            cache = isinstance(location, Levels) and i < len(children) - 1
+            walk(child, f"{node_id}.{i}", inside or cache)
+
+    walk(lake, "0", False)
+    return found

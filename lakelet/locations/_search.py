@@ -37,3 +37,20 @@ def first_hit(
             if on_corrupt is not None:
                 on_corrupt(index, member)
     return corruption
+
+
+def peek_bytes(location: Location, key: str) -> bytes:
+    """The value of ``key`` from whichever member holds it, with no copy-on-read.
+
+    For inspection (listings, producer lookups): a read through ``Levels`` would copy the
+    value into every cache level it passes, so looking at a lake would fill its caches.
+    """
+    members = location.children()
+    if not members:
+        return location.read_bytes(key)
+    for member in members:
+        try:
+            return peek_bytes(member, key)
+        except StorageKeyNotFound:
+            continue
+    raise StorageKeyNotFound("key not found", location=location, key=key)

@@ -18,8 +18,8 @@ from ...config import get_config
 from ...errors import InvalidArgument
 from ...hashstore import HashKeyStorage
 from ...locations.abc import Location
-from ...locations.levels import Levels
 from .. import topology as topo
+from ..topology import cache_levels
 from ._common import Confirm, Pager, Status, small_button
 from ._html import STYLE, esc, human_bytes, human_time
 from .producers import Producers, describe
@@ -27,20 +27,6 @@ from .producers import Producers, describe
 _SORTS = (("last access", "last_access"), ("size", "size"), ("key", "key"))
 
 
-def cache_levels(lake: Location) -> set[str]:
-    """Node ids of ``lake`` that are cache levels or inside one (see the module docstring)."""
-    found: set[str] = set()
-
-    def walk(location: Location, node_id: str, inside: bool) -> None:
-        if inside:
-            found.add(node_id)
-        children = location.children()
-        for i, child in enumerate(children):
-            cache = isinstance(location, Levels) and i < len(children) - 1
-            walk(child, f"{node_id}.{i}", inside or cache)
-
-    walk(lake, "0", False)
-    return found
 
 
 class LakeBrowser(W.VBox):
@@ -232,4 +218,4 @@ def _entry_label(row: dict[str, Any]) -> str:
     return f"{row['key'][:16]}  {human_bytes(row['size']):>10}  {human_time(row['last_access']):<19}  {producer}"
 
 
-__all__ = ["LakeBrowser", "cache_levels"]
+__all__ = ["LakeBrowser", "cache_levels"]  # cache_levels: re-exported from topology
