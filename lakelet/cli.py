@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ._format import human_bytes
 from .errors import LakeletError
 
 
@@ -216,14 +217,7 @@ def _lake_storage() -> Any:
 
 
 def _size(n: float | None) -> str:
-    if n is None:
-        return "-"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError(n)
+    return human_bytes(n, missing="-")
 
 
 def _when(stamp: float | None) -> str:

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from ..._format import human_bytes
+
 #: CSS shared by every browser; the classes are added to the widgets that need them
 STYLE = """<style>
 .lakelet-mono select, .lakelet-mono textarea { font-family: var(--jp-code-font-family, monospace); font-size: 12px; }
@@ -23,22 +25,6 @@ STYLE = """<style>
 
 
 # ------------------------------------------------------------------------------ formatting
-def human_bytes(n: int | float | None) -> str:
-    """``1536`` -> ``'1.5 KiB'``; None -> ``'—'``.
-
-    >>> human_bytes(0), human_bytes(1536), human_bytes(5 * 2**30)
-    ('0 B', '1.5 KiB', '5.0 GiB')
-    """
-    if n is None:
-        return "—"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"  # pragma: no cover - the loop always returns
-
-
 def human_time(ts: float | None) -> str:
     """Seconds since the epoch as local ``YYYY-MM-DD HH:MM:SS``; None or 0 -> ``'—'``."""
     if not ts:
