@@ -53,6 +53,21 @@ def _objects(cls: Any, args: argparse.Namespace) -> None:
     _print_table(rows, args.json)
 
 
+def _manage(cls: Any, noun: str, args: argparse.Namespace) -> bool:
+    """The list/create/delete commands every named kind shares; True if ``args`` was one of them."""
+    if args.command == "list":
+        _objects(cls, args)
+    elif args.command == "create":
+        cls.objects.create(args.name, environment_name=args.env)
+        print(f"created {noun} {args.name!r}")
+    elif args.command == "delete":
+        if _confirm(args, f"{noun} {args.name!r}"):
+            cls.objects.delete(args.name, environment_name=args.env)
+    else:
+        return False
+    return True
+
+
 def _confirm(args: argparse.Namespace, what: str) -> bool:
     if args.yes:
         return True
@@ -65,14 +80,7 @@ def _volume(args: argparse.Namespace) -> None:
     from .primitives import FileEntryType, Volume
 
     cmd = args.command
-    if cmd == "list":
-        return _objects(Volume, args)
-    if cmd == "create":
-        Volume.objects.create(args.name, environment_name=args.env)
-        return print(f"created volume {args.name!r}")
-    if cmd == "delete":
-        if _confirm(args, f"volume {args.name!r}"):
-            Volume.objects.delete(args.name, environment_name=args.env)
+    if _manage(Volume, "volume", args):
         return None
     if cmd == "gc":
         return _volume_gc(args)
@@ -145,14 +153,7 @@ def _dict(args: argparse.Namespace) -> None:
     from .primitives import Dict
 
     cmd = args.command
-    if cmd == "list":
-        return _objects(Dict, args)
-    if cmd == "create":
-        Dict.objects.create(args.name, environment_name=args.env)
-        return print(f"created dict {args.name!r}")
-    if cmd == "delete":
-        if _confirm(args, f"dict {args.name!r}"):
-            Dict.objects.delete(args.name, environment_name=args.env)
+    if _manage(Dict, "dict", args):
         return None
     d = Dict.from_name(args.name, environment_name=args.env)
     if cmd == "get":
@@ -184,14 +185,7 @@ def _queue(args: argparse.Namespace) -> None:
     from .primitives import Queue
 
     cmd = args.command
-    if cmd == "list":
-        return _objects(Queue, args)
-    if cmd == "create":
-        Queue.objects.create(args.name, environment_name=args.env)
-        return print(f"created queue {args.name!r}")
-    if cmd == "delete":
-        if _confirm(args, f"queue {args.name!r}"):
-            Queue.objects.delete(args.name, environment_name=args.env)
+    if _manage(Queue, "queue", args):
         return None
     q = Queue.from_name(args.name, environment_name=args.env)
     if cmd == "len":
