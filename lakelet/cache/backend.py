@@ -28,6 +28,7 @@ from . import codecs, persist
 from .errors import CacheWarning, UnstorableValue, UntrustedEntry
 from .index import Entry, EntryStore
 from .journal import Journal, Record
+from .lease import RedisLease, redis_levels
 from .lock import EntryLock
 
 StorageLike = HashKeyStorage | Location | str | os.PathLike[str] | dict[str, Any] | list[Any]
@@ -63,6 +64,7 @@ class CacheStore:
         self._storage: HashKeyStorage | None = storage if isinstance(storage, HashKeyStorage) else None
         self._entries: EntryStore | None = None
         self._origin: tuple[Any, str] = (None, "")
+        self._leases: dict[str, tuple[RedisLease, Any]] = {}  # address -> (our cross-machine lease, its level)
         self.errors = 0
 
     @property
@@ -88,8 +90,44 @@ class CacheStore:
 
     @contextmanager
     def lock(self, address: str) -> Iterator[None]:
-        with self.entry_lock(address):
+        """Compute ``address`` once: per machine (a lock file), across machines (a Redis lease, if any)."""
+        with self.entry_lock(address), self.lease(address):
             yield
+
+    @contextmanager
+    def lease(self, address: str) -> Iterator[RedisLease | None]:
+        """Hold the lake's cross-machine lease on ``address`` (see :mod:`lakelet.cache.lease`).
+
+        Only a lake with a Redis level has one. A Redis that fails is reported and
+        the body runs without the lease: at worst an entry is computed twice.
+        """
+        try:
+            redis = redis_levels(self.storage.location)
+        except StorageError:
+            redis = []
+        if not redis:
+            yield None
+            return
+        ttl = get_config().section("cache").get("lease_ttl", 30)
+        level = redis[0]
+        lease = RedisLease(level.client, level.prefix, address, ttl=ttl)
+        try:
+            with level._errors():
+                lease.acquire()
+        except StorageError as e:
+            self.warn(f"cannot take the cache lease on {address[:12]} in {level.url}; computing without it: {e}")
+            yield None
+            return
+        self._leases[address] = (lease, level)
+        try:
+            yield lease
+        finally:
+            self._leases.pop(address, None)
+            try:
+                with level._errors():
+                    lease.release()
+            except StorageError as e:
+                self.warn(f"could not release the cache lease on {address[:12]} (it expires by itself): {e}")
 
     # ------------------------------------------------------------------ reading
     def load(self, address: str) -> tuple[Entry | None, dict[str, Any] | None, bool]:
@@ -130,6 +168,19 @@ class CacheStore:
             self.warn(f"cannot reach the cache storage: {e}")
             return False
 
+    def _still_leased(self, address: str) -> bool:
+        """False only when we took a lease on ``address`` and Redis says it is no longer ours."""
+        held = self._leases.get(address)
+        if held is None:
+            return True
+        lease, level = held
+        try:
+            with level._errors():
+                return lease.held()
+        except StorageError as e:
+            self.warn(f"cannot check the cache lease on {address[:12]}; publishing anyway: {e}")
+            return True
+
     # ------------------------------------------------------------------ writing
     def encode(self, value: Any) -> codecs.Descriptor:
         """Store one value; raises :class:`UnstorableValue` or a storage error."""
@@ -142,6 +193,10 @@ class CacheStore:
     def save(self, address: str, entry: Entry, *, replace: bool) -> bool:
         """Write ``entry``; False (with a warning) if the storage refused it."""
         entry.extra.setdefault("origin", self.origin)
+        if not self._still_leased(address):
+            # fencing: our lease expired (we were paused or cut off) and another process took over
+            self.warn(f"the cache lease on {address[:12]} of {entry.name} expired while computing; not publishing")
+            return False
         try:
             self.entries.put(address, entry, replace=replace)
         except StorageError as e:

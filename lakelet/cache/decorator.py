@@ -24,6 +24,7 @@ import types
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, NamedTuple, ParamSpec, TypeVar, overload
 
+from ..config import get_config
 from ..errors import InvalidArgument, StorageError
 from .arguments import VERSION, reference
 from .backend import DECODE_ERRORS, CacheStore, StorageLike
@@ -81,6 +82,8 @@ class CachedFunction(Generic[P, R]):
         self._seen: set[str] = set()
         self._recent: collections.OrderedDict[str, bytes] = collections.OrderedDict()  # small pickles
         self._binder = _fast_binder(self._signature)
+        self._options: dict[str, Any] = {"ignore": ignored, "force": self._force, "project": project}
+        self._frozen_code: Components | None = None  # set on a copy unpickled elsewhere (see __reduce__)
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -168,12 +171,22 @@ class CachedFunction(Generic[P, R]):
                 raise TypeError(f"{self._name}(): {e}") from e
             bound.apply_defaults()
             arguments = bound.arguments
-        out = self._fingerprinter.function(self._func)
+        out = self.code_components()
         out["version"] = str(VERSION)
         for name, value in arguments.items():
             if name not in self._ignore:
                 out[f"arg {name}"] = self._fingerprinter.value(value, f"argument {name!r} of {self._name}")
         return out
+
+    def code_components(self) -> Components:
+        """The code part of the key: this function, its tracked callees and the globals they read.
+
+        A copy unpickled in another process (a Dask worker) uses the code part
+        computed where it was pickled, where the source is.
+        """
+        if self._frozen_code is not None:
+            return dict(self._frozen_code)
+        return self._fingerprinter.function(self._func)
 
     def key(self, *args: P.args, **kwargs: P.kwargs) -> str:
         """The storage address of this call's cache entry."""
@@ -208,6 +221,40 @@ class CachedFunction(Generic[P, R]):
 
     def __repr__(self) -> str:
         return f"<smart_cache {self._name} in {self._store.storage.location!r}>"
+
+    # ------------------------------------------------------------------ distribution
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle for another process (a Dask worker): the function, its lake and its code fingerprint.
+
+        The code fingerprint is computed now, where the source is: a worker
+        rebuilds the function without source (cloudpickle), so it could only
+        hash bytecode and would never share entries with this process. The
+        lake is sent as a spec: the configured lake of *this* process when no
+        storage was given, since a worker's own ``LAKELET_HOME`` may differ.
+        """
+        return (_rebuild, (self._func, self._portable_storage(), self._options, self.code_components()))
+
+    def _portable_storage(self) -> Any:
+        spec = self._store._spec
+        if spec is None:
+            return get_config().lake_spec
+        if isinstance(spec, str | os.PathLike | dict | list):
+            return spec
+        try:
+            pickle.dumps(spec)
+        except (TypeError, AttributeError, pickle.PicklingError) as e:
+            raise InvalidArgument(
+                f"the storage of {self._name} ({type(spec).__name__}) cannot be sent to another process: "
+                "give smart_cache a URL or spec (or configure the lake) to use it on Dask workers"
+            ) from e
+        return spec
+
+
+def _rebuild(func: Callable[..., Any], storage: Any, options: dict[str, Any], code: Components) -> CachedFunction:
+    """Unpickle a :class:`CachedFunction` with the code fingerprint computed by the sender."""
+    cached: CachedFunction[Any, Any] = CachedFunction(func, storage, **options)
+    cached._frozen_code = dict(code)
+    return cached
 
 
 def _fast_binder(
