@@ -130,6 +130,7 @@ class CachedFunction(Generic[P, R]):
                 del self._recent[address]  # (a class it refers to changed): read it the slow way
             else:
                 self._hits += 1
+                self._store.count_hit("function", self._name, address)
                 self._recent.move_to_end(address)
                 return (result,), False
         entry, values, stale = self._store.load(address)
@@ -139,6 +140,8 @@ class CachedFunction(Generic[P, R]):
         if address not in self._seen:
             self._seen.add(address)
             self._store.record_hit(entry, address)
+        else:
+            self._store.count_hit("function", self._name, address)
         self._remember(address, entry)
         return (values["result"],), False
 

@@ -20,6 +20,7 @@ from typing import Any
 
 _MAX_BYTES = 512 * 1024
 _KEEP = 200
+_HIT_PREFIX = 16  # hex digits of an entry address kept per counted hit
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,47 @@ class Journal:
     def forget(self, kind: str, name: str) -> None:
         """Drop every record of ``name``."""
         self._file(kind, name).unlink(missing_ok=True)
+        self._file(kind, name).with_suffix(".hits").unlink(missing_ok=True)
+
+    def add_hit(self, kind: str, name: str, address: str, n: int = 1) -> None:
+        """Count ``n`` cache hits on the entry ``address`` of ``name``.
+
+        Hits go to a separate ``.hits`` file (one short line each, compacted to counts),
+        so frequent hits never push the ``store`` records that attribute values out of
+        the journal. Counts are best effort: a hit appended while another process
+        compacts the file may be lost.
+        """
+        path = self._file(kind, name).with_suffix(".hits")
+        line = f"{address[:_HIT_PREFIX]} {int(n)}\n".encode()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        try:
+            fd = os.open(path, flags, 0o644)
+        except FileNotFoundError:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, flags, 0o644)
+        try:
+            os.write(fd, line)
+            size = os.fstat(fd).st_size
+        finally:
+            os.close(fd)
+        if size > _MAX_BYTES:
+            counts = self.hits(kind, name)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}")
+            tmp.write_text("".join(f"{a} {n}\n" for a, n in counts.items()))
+            os.replace(tmp, path)
+
+    def hits(self, kind: str, name: str) -> dict[str, int]:
+        """Hits per entry of ``name``, keyed by the first 16 hex digits of the entry's address."""
+        counts: dict[str, int] = {}
+        try:
+            text = self._file(kind, name).with_suffix(".hits").read_text()
+        except FileNotFoundError:
+            return counts
+        for line in text.splitlines():
+            prefix, _, number = line.partition(" ")
+            if len(prefix) == _HIT_PREFIX and number.isdigit():
+                counts[prefix] = counts.get(prefix, 0) + int(number)
+        return counts
 
     def _compact(self, path: Path) -> None:
         records = list(_read(path))[-_KEEP:]

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from ..config import get_config
+from ..config import Config, get_config
 from ..errors import InvalidArgument
 from .names import validate_name
 
@@ -65,10 +65,14 @@ class Environment:
         return f"environment {self.name!r} (embedded in {self.root})"
 
 
-def get_environment(name: str | None = None) -> Environment:
-    """The environment ``name`` (default ``main``) as configured in the current lakelet config."""
+def get_environment(name: str | None = None, config: Config | None = None) -> Environment:
+    """The environment ``name`` (default ``main``) as configured in ``config`` (default: the current config).
+
+    ``config`` lets a viewer (the JupyterLab server showing a kernel's lake) read another
+    ``LAKELET_HOME`` without switching the process-wide configuration.
+    """
     name = DEFAULT_ENVIRONMENT if name is None else validate_name(name, "environment name")
-    config = get_config()
+    config = get_config() if config is None else config
     section = config.section("environments")
     spec = section.get(name, {})
     if not isinstance(spec, dict):

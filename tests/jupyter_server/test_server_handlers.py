@@ -33,7 +33,7 @@ async def error_of(jp_fetch, *parts, **kwargs) -> tuple[int, dict]:
 async def test_version_handshake(jp_fetch, lake_home):
     from lakelet import __version__
 
-    assert await get_json(jp_fetch, "version") == {"version": __version__, "api": 1}
+    assert await get_json(jp_fetch, "version") == {"version": __version__, "api": 2}
 
 
 async def test_topology_describes_the_configured_levels(jp_fetch, lake_home):
