@@ -420,10 +420,11 @@ def _entry_preview(config: Config, storage: Any, address: str) -> str:
 
 
 def _output_text(output: Mapping[str, Any]) -> str:
-    if output.get("output_type") == "stream":
+    """The text of a replayed cell output (``{"stream", "text"}`` or ``{"display": mimebundle}``)."""
+    if "stream" in output or output.get("output_type") == "stream":
         text = output.get("text", "")
     else:
-        text = (output.get("data") or {}).get("text/plain", "")
+        text = (output.get("display") or output.get("data") or {}).get("text/plain", "")
     if isinstance(text, list):
         text = "".join(text)
     return str(text).strip()[:500]

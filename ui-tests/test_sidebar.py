@@ -65,6 +65,9 @@ def test_sidebar_shows_the_lake_and_a_tiers_entries(jupyter_lab, page, lake_home
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
+    docs_img = Path(__file__).resolve().parents[1] / "docs" / "img"
+    docs_img.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(docs_img / "sidebar-tiers.png"))  # the docs show what this test sees
 
     # evicting a cache copy (the slow level still holds it) needs no confirmation
     panel.locator('.jp-Lakelet-nodeLabel[data-id="0.0"]').click()

@@ -4,10 +4,26 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import type { ITierPage, ITopologyReply, IEvictReply, IClearReply, ITierQuery } from './model';
+import type {
+  ICacheGroupDetail,
+  ICachePage,
+  IClearReply,
+  IDatasetSummary,
+  IDatasetsPage,
+  IDictPage,
+  IEvictReply,
+  IObjectsPage,
+  IQueueHead,
+  ITierPage,
+  ITierQuery,
+  ITopologyReply,
+  IVersionReply,
+  IVolumePage,
+  ObjectKind
+} from './model';
 
 /** The REST API version this frontend speaks (the server's `api` field must match). */
-export const API_VERSION = 1;
+export const API_VERSION = 2;
 
 /** An error reply of the lakelet API, with the server's message. */
 export class LakeletAPIError extends Error {
@@ -66,32 +82,99 @@ export async function requestAPI<T>(
 export class LakeletClient {
   constructor(readonly settings: ServerConnection.ISettings) {}
 
+  /**
+   * The LAKELET_HOME of the active notebook's kernel, sent with every request so the
+   * server shows that lake; null shows the server's own.
+   */
+  home: string | null = null;
+
+  version(): Promise<IVersionReply> {
+    return requestAPI<IVersionReply>('version', this.settings);
+  }
+
   topology(): Promise<ITopologyReply> {
-    return requestAPI<ITopologyReply>('topology', this.settings);
+    return this._get<ITopologyReply>('topology', {});
   }
 
   tier(id: string, query: ITierQuery): Promise<ITierPage> {
-    const params = new URLSearchParams({
+    return this._get<ITierPage>(`tiers/${encodeURIComponent(id)}`, {
       offset: String(query.offset),
       limit: String(query.limit),
       sort: query.sort,
       order: query.order,
       filter: query.filter
     });
-    return requestAPI<ITierPage>(`tiers/${encodeURIComponent(id)}?${params}`, this.settings);
+  }
+
+  objects(kind: ObjectKind, offset = 0, limit = 50): Promise<IObjectsPage> {
+    return this._get<IObjectsPage>(`objects/${kind}`, { offset: String(offset), limit: String(limit) });
+  }
+
+  volume(name: string, path: string, offset = 0, limit = 100): Promise<IVolumePage> {
+    return this._get<IVolumePage>(`volumes/${encodeURIComponent(name)}`, {
+      path,
+      offset: String(offset),
+      limit: String(limit)
+    });
+  }
+
+  dict(name: string, offset = 0, limit = 25): Promise<IDictPage> {
+    return this._get<IDictPage>(`dicts/${encodeURIComponent(name)}`, { offset: String(offset), limit: String(limit) });
+  }
+
+  queue(name: string, n = 10): Promise<IQueueHead> {
+    return this._get<IQueueHead>(`queues/${encodeURIComponent(name)}`, { n: String(n) });
+  }
+
+  datasets(offset = 0, limit = 50): Promise<IDatasetsPage> {
+    return this._get<IDatasetsPage>('datasets', { offset: String(offset), limit: String(limit) });
+  }
+
+  dataset(path: string, offset = 0, limit = 10): Promise<IDatasetSummary> {
+    return this._get<IDatasetSummary>('datasets', { path, offset: String(offset), limit: String(limit) });
+  }
+
+  cache(offset = 0, limit = 50, filter = ''): Promise<ICachePage> {
+    return this._get<ICachePage>('cache', { offset: String(offset), limit: String(limit), filter });
+  }
+
+  cacheGroup(kind: string, name: string): Promise<ICacheGroupDetail> {
+    return this._get<ICacheGroupDetail>('cache', { kind, name });
   }
 
   evict(id: string, keys: string[], force = false): Promise<IEvictReply> {
-    return requestAPI<IEvictReply>(`tiers/${encodeURIComponent(id)}/evict`, this.settings, {
+    return requestAPI<IEvictReply>(this._path(`tiers/${encodeURIComponent(id)}/evict`, {}), this.settings, {
       method: 'POST',
       body: JSON.stringify({ keys, force })
     });
   }
 
   clear(id: string, force = false): Promise<IClearReply> {
-    return requestAPI<IClearReply>(`tiers/${encodeURIComponent(id)}/clear`, this.settings, {
+    return requestAPI<IClearReply>(this._path(`tiers/${encodeURIComponent(id)}/clear`, {}), this.settings, {
       method: 'POST',
       body: JSON.stringify({ force })
     });
   }
+
+  private _get<T>(path: string, params: Record<string, string>): Promise<T> {
+    return requestAPI<T>(this._path(path, params), this.settings);
+  }
+
+  private _path(path: string, params: Record<string, string>): string {
+    const all = new URLSearchParams(params);
+    if (this.home) {
+      all.set('home', this.home);
+    }
+    const query = all.toString();
+    return query ? `${path}?${query}` : path;
+  }
+}
+
+/** The message shown when the server extension speaks another API version than this sidebar. */
+export function versionMismatchText(server: number): string {
+  return (
+    `This sidebar (API ${API_VERSION}) and the lakelet server extension (API ${server}) come from ` +
+    'different lakelet versions. Install the same lakelet version in the Python environment that ' +
+    'runs Jupyter, restart Jupyter, then reload this page.'
+  );
 }

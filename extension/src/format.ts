@@ -37,6 +37,13 @@ export function formatAge(seconds: number | null, now: number = Date.now()): str
   return `${Math.floor(delta / 86400)} d ago`;
 }
 
+/** A compact age for narrow columns: `"7s"`, `"13m"`, `"2h"`, `"3d"`. */
+export function formatAgeShort(seconds: number | null, now: number = Date.now()): string {
+  const long = formatAge(seconds, now);
+  const match = /^(\d+) (s|min|h|d) ago$/.exec(long);
+  return match ? `${match[1]}${match[2] === 'min' ? 'm' : match[2]}` : long;
+}
+
 /** Fraction of `capacity` used, in [0, 1], or null when unbounded. */
 export function usageFraction(bytes: number, capacity: number | null): number | null {
   if (capacity === null || capacity <= 0) {

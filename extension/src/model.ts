@@ -17,6 +17,7 @@ export interface ITopologyNode {
   process_local: boolean;
   usage: IUsage | null;
   usage_error?: string;
+  hung?: boolean;
   level?: { write: boolean; replicate: boolean; name: string | null };
   max_size?: number | null;
   children: ITopologyNode[];
@@ -25,7 +26,111 @@ export interface ITopologyNode {
 export interface ITopologyReply {
   api: number;
   home: string;
+  source: 'server' | 'kernel' | string;
+  config_file: string;
   lake: ITopologyNode;
+}
+
+export interface IVersionReply {
+  version: string;
+  api: number;
+}
+
+export type ObjectKind = 'volume' | 'dict' | 'queue';
+
+export interface IPage<T> {
+  total: number;
+  offset: number;
+  limit: number;
+  items: T[];
+}
+
+export interface IObjectsPage extends IPage<{ name: string; created: number; created_by: string | null }> {
+  kind: ObjectKind;
+  environment: string;
+  where: string;
+}
+
+export interface IVolumeItem {
+  path: string;
+  name: string;
+  type: 'directory' | 'file' | string;
+  size: number;
+  mtime: number;
+}
+
+export interface IVolumePage extends IPage<IVolumeItem> {
+  name: string;
+  path: string;
+}
+
+export interface IDictPage extends IPage<{ key: string; value: string }> {
+  name: string;
+}
+
+export interface IQueueHead {
+  name: string;
+  length: number;
+  total: number;
+  head: string[];
+}
+
+export interface IDatasetsPage extends IPage<{ name: string; path: string }> {
+  roots: string[];
+}
+
+export interface IDatasetVersion {
+  id: string;
+  message: string;
+  time: number;
+  rows: number;
+  tags: string[];
+}
+
+export interface IDatasetSummary {
+  path: string;
+  name: string;
+  rows: number;
+  version: string;
+  branch: string | null;
+  branches: string[];
+  schema: { name: string; type: string }[];
+  total: number;
+  versions: IDatasetVersion[];
+}
+
+export interface ICacheGroup {
+  kind: 'function' | 'cell' | string;
+  name: string;
+  entries: number;
+  hits: number;
+  misses: number;
+  compute_seconds: number | null;
+  time_saved: number;
+  size: number;
+  computed: number | null;
+  last_used: number | null;
+  arguments: string;
+  why: string;
+  address: string | null;
+  source_head: string;
+}
+
+export interface ICachePage extends IPage<ICacheGroup> {
+  totals: { hits: number; misses: number; time_saved: number; size: number };
+  journal: string;
+}
+
+export interface ICacheGroupDetail extends ICacheGroup {
+  history: {
+    address: string;
+    computed: number;
+    compute_seconds: number;
+    size: number;
+    arguments: string;
+    why: string;
+  }[];
+  preview: string;
 }
 
 export interface IProducer {

@@ -6,14 +6,40 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { refreshIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
-import { LakeletAPIError, LakeletClient } from './api';
+import { API_VERSION, LakeletAPIError, LakeletClient, versionMismatchText } from './api';
 import { formatBytes } from './format';
-import type { ITierPage, ITierQuery, ITopologyNode, SortField } from './model';
+import type { ITierPage, ITierQuery, ITopologyNode, ObjectKind, SortField } from './model';
+import {
+  OBJECT_TITLES,
+  renderCacheDetail,
+  renderCacheGroups,
+  renderDataset,
+  renderDatasets,
+  renderDict,
+  renderObjects,
+  renderQueue,
+  renderVolume
+} from './sections';
 import { findNode, pageText, renderEntries, renderTopology } from './render';
 import { lakeletIcon } from './icon';
 import type { ILakeletSidebar } from './tokens';
 
 const PAGE_SIZE = 50;
+const LIST_PAGE = 25;
+
+/** Where the sidebar's lake comes from: the active notebook kernel's LAKELET_HOME, or null (the server's). */
+export interface ILakeSource {
+  home: string | null;
+  /** e.g. "kernel of analysis.ipynb" */
+  label: string;
+}
+
+/** One collapsible section: its body and how to (re)load it. */
+interface ISection {
+  details: HTMLDetailsElement;
+  body: HTMLDivElement;
+  load: () => Promise<void>;
+}
 
 export class LakeletPanel extends Widget implements ILakeletSidebar {
   constructor(client: LakeletClient) {
@@ -48,14 +74,45 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
     });
 
     this._tier = this._buildTierSection();
-    this.node.append(header, this._status, this._tree, this._tier);
+    this._source = document.createElement('div');
+    this._source.className = 'jp-Lakelet-source';
+    const tiers = this._addSection('tiers', 'Cache tiers', async () => undefined);
+    tiers.details.open = true;
+    tiers.body.append(this._tree, this._tier);
+    this.node.append(header, this._source, this._status, tiers.details);
+    this._addSection('cache', 'Cached functions and cells', body => this._loadCache(body));
+    for (const kind of ['volume', 'dict', 'queue'] as ObjectKind[]) {
+      this._addSection(kind, OBJECT_TITLES[kind], body => this._loadObjects(kind, body));
+    }
+    this._addSection('datasets', 'Datasets', body => this._loadDatasets(body));
   }
+
+  /** Called before each refresh: which lake to show (the active notebook kernel's, or the server's). */
+  lakeSource: (() => Promise<ILakeSource>) | null = null;
+
+  /** Called by "Show the cell": scroll the open notebook to the producer; false if not found. */
+  jumpToProducer: ((kind: string, name: string) => boolean) | null = null;
 
   /** Reload the topology and the open tier's page. */
   async refresh(): Promise<void> {
     const seq = ++this._seq;
     this._setStatus('loading…');
     try {
+      if (!this._versionChecked) {
+        const version = await this._client.version();
+        if (version.api !== API_VERSION) {
+          this._setStatus(versionMismatchText(version.api), true);
+          this.node.dataset.mismatch = 'true';
+          return;
+        }
+        this._versionChecked = true;
+      }
+      let label = "Server's lake";
+      if (this.lakeSource) {
+        const source = await this.lakeSource();
+        this._client.home = source.home;
+        label = source.label;
+      }
       const reply = await this._client.topology();
       if (seq !== this._seq) {
         return; // a newer refresh started meanwhile
@@ -63,8 +120,16 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
       this._topology = reply.lake;
       this._tree.replaceChildren(renderTopology(reply.lake, this._selected));
       this._home = reply.home;
-      this._setStatus(`LAKELET_HOME: ${reply.home}`);
+      this._source.textContent = label;
+      this._source.title = `LAKELET_HOME: ${reply.home}\nconfig: ${reply.config_file}`;
+      this._source.dataset.source = reply.source;
+      this._setStatus('');
       this.node.dataset.loaded = 'true';
+      for (const section of this._sections.values()) {
+        if (section.details.open) {
+          void section.load();
+        }
+      }
       if (this._selected !== null) {
         if (findNode(reply.lake, this._selected)) {
           await this._loadPage();
@@ -93,6 +158,7 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
       label.classList.toggle('jp-mod-selected', (label as HTMLElement).dataset.id === id);
     }
     this._tierTitle.textContent = `${node.level?.name ?? node.kind}: ${node.url}`;
+    this._tierTitle.title = this._tierTitle.textContent;
     this._tier.hidden = false;
     if (!node.listable) {
       this._tier.dataset.id = id;
@@ -104,9 +170,14 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
   }
 
   protected onAfterAttach(): void {
-    if (this._topology === null) {
+    if (this._topology === null && this.isVisible) {
       void this.refresh();
     }
+  }
+
+  /** Showing the sidebar refreshes it: the active notebook (and its lake) may have changed meanwhile. */
+  protected onAfterShow(): void {
+    void this.refresh();
   }
 
   private async _loadPage(): Promise<void> {
@@ -155,7 +226,8 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
     this._filter = document.createElement('input');
     this._filter.className = 'jp-Lakelet-filter jp-mod-styled';
     this._filter.type = 'search';
-    this._filter.placeholder = 'filter by key or producer';
+    this._filter.placeholder = 'filter';
+    this._filter.title = 'Show only entries whose key or producer contains this text';
     this._filter.addEventListener('input', () => {
       if (this._filterTimer !== null) {
         clearTimeout(this._filterTimer);
@@ -251,8 +323,11 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
       }
       const answer = await showDialog({
         title: 'Delete the only copy?',
-        body: `${error.message}. Deleting it from this tier loses the value.`,
-        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })]
+        body:
+          'No other tier of the lake holds this value, so deleting it here loses it for good. ' +
+          'If a cached function or cell made it, the next run computes it again.',
+        buttons: [Dialog.cancelButton({ label: 'Keep it' }), Dialog.warnButton({ label: 'Delete the only copy' })],
+        defaultButton: 0
       });
       if (!answer.button.accept) {
         return;
@@ -274,8 +349,11 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
     }
     const answer = await showDialog({
       title: 'Clear this tier?',
-      body: 'Evicts every entry of this tier that another tier of the lake also holds. Only copies are kept.',
-      buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Clear' })]
+      body:
+        'Removes from this tier every value that another tier of the lake also holds. ' +
+        'Values with no other copy stay, so nothing is lost.',
+      buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Clear' })],
+      defaultButton: 0
     });
     if (!answer.button.accept) {
       return;
@@ -284,11 +362,228 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
       const result = await this._client.clear(id);
       await this.refresh();
       this._setStatus(
-        `evicted ${result.removed} entries (${formatBytes(result.bytes)}); kept ${result.kept} only copies`
+        `removed ${result.removed} values (${formatBytes(result.bytes)})` +
+          (result.kept ? `; kept ${result.kept} that have no other copy in the lake` : '')
       );
     } catch (error) {
       this._setStatus(errorText(error), true);
     }
+  }
+
+  private _addSection(key: string, title: string, load: (body: HTMLDivElement) => Promise<void>): ISection {
+    const details = document.createElement('details');
+    details.className = 'jp-Lakelet-section';
+    details.dataset.section = key;
+    const summary = document.createElement('summary');
+    summary.textContent = title;
+    const body = document.createElement('div');
+    body.className = 'jp-Lakelet-sectionBody';
+    details.append(summary, body);
+    const section: ISection = {
+      details,
+      body,
+      load: async () => {
+        delete details.dataset.loaded;
+        try {
+          await load(body);
+          details.dataset.loaded = 'true';
+        } catch (error) {
+          body.replaceChildren(message(errorText(error), true));
+        }
+      }
+    };
+    details.addEventListener('toggle', () => {
+      if (details.open && this._topology !== null) {
+        void section.load();
+      }
+    });
+    this._sections.set(key, section);
+    if (key !== 'tiers') {
+      this.node.appendChild(details);
+    }
+    return section;
+  }
+
+  private async _loadCache(body: HTMLDivElement): Promise<void> {
+    const page = await this._client.cache(this._cacheOffset, LIST_PAGE);
+    const list = renderCacheGroups(page);
+    const totals = document.createElement('div');
+    totals.className = 'jp-Lakelet-detailLine';
+    totals.textContent =
+      `${page.totals.hits} hits · ${page.totals.misses} misses · saved ` +
+      `${(page.totals.time_saved < 1 ? `${Math.round(page.totals.time_saved * 1000)} ms` : `${page.totals.time_saved.toFixed(1)} s`)}`;
+    totals.title = `from the cache journal ${page.journal}`;
+    list.addEventListener('click', event => void this._openGroup(event));
+    list.addEventListener('keydown', event => {
+      if ((event as KeyboardEvent).key === 'Enter') {
+        void this._openGroup(event);
+      }
+    });
+    // cards the user opened stay open across refreshes (a cell finishing refreshes the sidebar)
+    const reopen: Promise<void>[] = [];
+    for (const card of list.querySelectorAll<HTMLElement>('.jp-Lakelet-group')) {
+      if (this._expanded.has(`${card.dataset.kind}\u0000${card.dataset.name}`)) {
+        reopen.push(this._expandGroup(card));
+      }
+    }
+    await Promise.all(reopen);
+    body.replaceChildren(
+      totals,
+      list,
+      this._pagerOf(page, this._cacheOffset, LIST_PAGE, offset => {
+        this._cacheOffset = offset;
+        void this._sections.get('cache')?.load();
+      })
+    );
+  }
+
+  private async _openGroup(event: Event): Promise<void> {
+    const target = event.target as HTMLElement;
+    const jump = target.closest('.jp-Lakelet-jump') as HTMLElement | null;
+    if (jump) {
+      const found = this.jumpToProducer?.(jump.dataset.kind ?? '', jump.dataset.name ?? '') ?? false;
+      jump.textContent = found ? 'Shown in the notebook' : 'Not in the open notebook';
+      return;
+    }
+    const card = target.closest('.jp-Lakelet-group') as HTMLElement | null;
+    if (!card || target.closest('.jp-Lakelet-groupDetail')) {
+      return;
+    }
+    const open = card.querySelector('.jp-Lakelet-groupDetail');
+    if (open) {
+      open.remove();
+      card.classList.remove('jp-mod-expanded');
+      this._expanded.delete(`${card.dataset.kind}\u0000${card.dataset.name}`);
+      return;
+    }
+    await this._expandGroup(card);
+  }
+
+  private async _expandGroup(card: HTMLElement): Promise<void> {
+    const key = `${card.dataset.kind}\u0000${card.dataset.name}`;
+    this._expanded.add(key);
+    card.classList.add('jp-mod-expanded');
+    try {
+      const detail = await this._client.cacheGroup(card.dataset.kind ?? 'function', card.dataset.name ?? '');
+      card.querySelector('.jp-Lakelet-groupDetail')?.remove();
+      card.appendChild(renderCacheDetail(detail));
+    } catch (error) {
+      card.appendChild(message(errorText(error), true));
+    }
+  }
+
+  private async _loadObjects(kind: ObjectKind, body: HTMLDivElement): Promise<void> {
+    const page = await this._client.objects(kind, 0, 200);
+    const list = renderObjects(page);
+    const detail = document.createElement('div');
+    detail.className = 'jp-Lakelet-objectDetail';
+    list.addEventListener('click', event => {
+      const item = (event.target as HTMLElement).closest('.jp-Lakelet-object') as HTMLElement | null;
+      if (item?.dataset.name) {
+        for (const other of list.querySelectorAll('.jp-Lakelet-object')) {
+          other.classList.toggle('jp-mod-selected', other === item);
+        }
+        void this._showObject(kind, item.dataset.name, '/', 0, detail);
+      }
+    });
+    body.replaceChildren(list, detail);
+  }
+
+  private async _showObject(
+    kind: ObjectKind,
+    name: string,
+    path: string,
+    offset: number,
+    detail: HTMLDivElement
+  ): Promise<void> {
+    delete detail.dataset.loaded;
+    try {
+      if (kind === 'volume') {
+        const page = await this._client.volume(name, path, offset, 100);
+        const crumbs = document.createElement('div');
+        crumbs.className = 'jp-Lakelet-detailLine jp-Lakelet-ellipsis';
+        crumbs.textContent = `${name}:${page.path}`;
+        crumbs.title = crumbs.textContent;
+        const table = renderVolume(page);
+        table.addEventListener('click', event => {
+          const row = (event.target as HTMLElement).closest('.jp-Lakelet-volItem') as HTMLElement | null;
+          if (row?.dataset.type === 'directory' && row.dataset.path) {
+            void this._showObject(kind, name, row.dataset.path, 0, detail);
+          }
+        });
+        detail.replaceChildren(
+          crumbs,
+          table,
+          this._pagerOf(page, offset, 100, next => void this._showObject(kind, name, path, next, detail))
+        );
+      } else if (kind === 'dict') {
+        const page = await this._client.dict(name, offset, LIST_PAGE);
+        detail.replaceChildren(
+          renderDict(page),
+          this._pagerOf(page, offset, LIST_PAGE, next => void this._showObject(kind, name, path, next, detail))
+        );
+      } else {
+        detail.replaceChildren(renderQueue(await this._client.queue(name, 10)));
+      }
+      detail.dataset.loaded = 'true';
+      detail.dataset.name = name;
+    } catch (error) {
+      detail.replaceChildren(message(errorText(error), true));
+    }
+  }
+
+  private async _loadDatasets(body: HTMLDivElement): Promise<void> {
+    const page = await this._client.datasets(0, 200);
+    const list = renderDatasets(page);
+    const detail = document.createElement('div');
+    detail.className = 'jp-Lakelet-objectDetail';
+    list.addEventListener('click', async event => {
+      const item = (event.target as HTMLElement).closest('.jp-Lakelet-dataset') as HTMLElement | null;
+      if (!item?.dataset.path) {
+        return;
+      }
+      for (const other of list.querySelectorAll('.jp-Lakelet-object')) {
+        other.classList.toggle('jp-mod-selected', other === item);
+      }
+      delete detail.dataset.loaded;
+      try {
+        detail.replaceChildren(renderDataset(await this._client.dataset(item.dataset.path, 0, 10)));
+        detail.dataset.loaded = 'true';
+      } catch (error) {
+        detail.replaceChildren(message(errorText(error), true));
+      }
+    });
+    body.replaceChildren(list, detail);
+  }
+
+  private _pagerOf(
+    page: { total: number; offset: number },
+    offset: number,
+    limit: number,
+    go: (offset: number) => void
+  ): HTMLElement {
+    const pager = document.createElement('div');
+    pager.className = 'jp-Lakelet-pager';
+    if (page.total <= limit && offset === 0) {
+      return pager;
+    }
+    const prev = document.createElement('button');
+    prev.className = 'jp-mod-styled';
+    prev.textContent = '‹';
+    prev.title = 'Previous page';
+    prev.disabled = offset === 0;
+    prev.addEventListener('click', () => go(Math.max(0, offset - limit)));
+    const next = document.createElement('button');
+    next.className = 'jp-mod-styled';
+    next.textContent = '›';
+    next.title = 'Next page';
+    next.disabled = offset + limit >= page.total;
+    next.addEventListener('click', () => go(offset + limit));
+    const text = document.createElement('span');
+    text.className = 'jp-Lakelet-pageText';
+    text.textContent = `${offset + 1}–${Math.min(offset + limit, page.total)} of ${page.total}`;
+    pager.append(prev, text, next);
+    return pager;
   }
 
   private _closeTier(): void {
@@ -306,10 +601,16 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
     this._status.classList.toggle('jp-mod-error', error);
     if (!error && this._home && text === '') {
       this._status.textContent = `LAKELET_HOME: ${this._home}`;
+      this._status.title = this._home;
     }
   }
 
   private _client: LakeletClient;
+  private _source: HTMLDivElement;
+  private _sections = new Map<string, ISection>();
+  private _cacheOffset = 0;
+  private _expanded = new Set<string>();
+  private _versionChecked = false;
   private _status: HTMLDivElement;
   private _tree: HTMLUListElement;
   private _tier: HTMLDivElement;

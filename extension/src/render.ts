@@ -2,7 +2,7 @@
  * Pure DOM rendering of the topology tree and of a tier's page of entries.
  * No JupyterLab imports, so jest tests it directly in jsdom.
  */
-import { formatAge, formatBytes, shortKey, usageFraction } from './format';
+import { formatAge, formatAgeShort, formatBytes, shortKey, usageFraction } from './format';
 import type { IEntry, ITierPage, ITopologyNode, SortField } from './model';
 
 /** A one-line label of a location: its level name or kind. */
@@ -56,6 +56,10 @@ export function renderTopology(node: ITopologyNode, selected: string | null = nu
   if (node.process_local) {
     flags.push('per process');
   }
+  if (node.hung) {
+    flags.push('not answering');
+    li.classList.add('jp-mod-hung');
+  }
   for (const flag of flags) {
     const badge = document.createElement('span');
     badge.className = 'jp-Lakelet-badge';
@@ -63,17 +67,23 @@ export function renderTopology(node: ITopologyNode, selected: string | null = nu
     if (flag === 'per process') {
       badge.title = "memory tiers live in each process: the server cannot see the kernel's";
     }
+    if (flag === 'not answering') {
+      badge.classList.add('jp-mod-error');
+      badge.title = node.usage_error ?? '';
+    }
     label.appendChild(badge);
   }
 
   const url = document.createElement('div');
   url.className = 'jp-Lakelet-nodeUrl';
   url.textContent = node.children.length ? '' : node.url;
+  url.title = node.url;
   label.appendChild(url);
 
   const usage = document.createElement('div');
   usage.className = 'jp-Lakelet-nodeUsage';
   usage.textContent = usageText(node);
+  usage.title = usage.textContent;
   label.appendChild(usage);
 
   const fraction = node.usage ? usageFraction(node.usage.bytes, node.usage.capacity) : null;
@@ -125,12 +135,11 @@ export function producerText(entry: IEntry): string {
   return `${kind} ${p.name}${what}`;
 }
 
-const COLUMNS: { field: SortField | null; label: string }[] = [
-  { field: 'key', label: 'key' },
-  { field: 'size', label: 'size' },
-  { field: 'last_access', label: 'last access' },
-  { field: null, label: 'made by' },
-  { field: null, label: '' }
+const COLUMNS: { field: SortField | null; label: string; title: string }[] = [
+  { field: 'key', label: 'key', title: 'storage key, and the cached function or cell that made the value' },
+  { field: 'size', label: 'size', title: 'size' },
+  { field: 'last_access', label: 'used', title: 'last access' },
+  { field: null, label: '', title: '' }
 ];
 
 /**
@@ -144,6 +153,7 @@ export function renderEntries(page: ITierPage, now: number = Date.now()): HTMLTa
   for (const column of COLUMNS) {
     const th = document.createElement('th');
     th.textContent = column.label;
+    th.title = column.title;
     if (column.field) {
       th.dataset.sort = column.field;
       th.classList.add('jp-Lakelet-sortable');
@@ -159,18 +169,24 @@ export function renderEntries(page: ITierPage, now: number = Date.now()): HTMLTa
     const row = body.insertRow();
     row.className = 'jp-Lakelet-entry';
     row.dataset.key = entry.key;
+    // the producer ("made by") goes on a second line under the key, so it fits at ~250 px
     const key = row.insertCell();
-    key.className = 'jp-Lakelet-key';
-    key.textContent = shortKey(entry.key, 10);
-    key.title = entry.key;
+    const keyText = document.createElement('div');
+    keyText.className = 'jp-Lakelet-key';
+    keyText.textContent = shortKey(entry.key, 10);
+    keyText.title = entry.key;
+    key.appendChild(keyText);
     row.insertCell().textContent = formatBytes(entry.size);
-    row.insertCell().textContent = formatAge(entry.last_access, now);
-    const producer = row.insertCell();
-    producer.className = 'jp-Lakelet-producer';
-    producer.textContent = producerText(entry);
+    const used = row.insertCell();
+    used.textContent = formatAgeShort(entry.last_access, now);
+    used.title = `last access ${formatAge(entry.last_access, now)}`;
     if (entry.producer) {
+      const producer = document.createElement('div');
+      producer.className = 'jp-Lakelet-producer';
+      producer.textContent = producerText(entry);
       producer.dataset.producer = entry.producer.name;
-      producer.title = `${entry.producer.kind} ${entry.producer.name}: click to show only its entries`;
+      producer.title = `made by ${entry.producer.kind} ${entry.producer.name}: click to show only its entries`;
+      key.appendChild(producer);
     }
     const actions = row.insertCell();
     const evict = document.createElement('button');
