@@ -196,3 +196,33 @@ def test_the_sidebar_follows_the_kernels_lakelet_home(jupyter_lab, page, filled,
     expect(panel.locator(".jp-Lakelet-status")).to_contain_text(str(other), timeout=15_000)
     dicts = _section(panel, "dict")
     expect(dicts.locator(".jp-Lakelet-object")).to_have_text(["only-in-the-kernels-home"])
+
+
+def test_deleting_an_only_copy_asks_first_with_cancel_focused(jupyter_lab, page, filled):
+    from conftest import SLOW, key_of
+
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{jupyter_lab['url']}/lab/workspaces/{uuid.uuid4().hex}?token={jupyter_lab['token']}")
+    tab = page.locator('.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="lakelet-sidebar"]')
+    expect(tab).to_be_visible(timeout=30_000)
+    tab.click()
+    panel = page.locator("#lakelet-sidebar")
+    expect(panel).to_have_attribute("data-loaded", "true", timeout=15_000)
+    panel.locator('.jp-Lakelet-nodeLabel[data-id="0.1"]').click()
+    tier = panel.locator(".jp-Lakelet-tier")
+    expect(tier).to_have_attribute("data-loaded", "true")
+    only = key_of(SLOW[0])  # the slow level holds the only copy
+    tier.locator(f'[data-evict="{only}"]').click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("No other tier of the lake holds this value")
+    expect(dialog).not_to_contain_text("force")
+    focused = page.evaluate("document.activeElement && document.activeElement.textContent")
+    assert focused is not None and "Keep it" in focused, focused
+    page.keyboard.press("Enter")  # Enter on the focused button keeps the value
+    expect(dialog).to_have_count(0)
+    expect(tier.locator(f'.jp-Lakelet-entry[data-key="{only}"]')).to_have_count(1)
+    tier.locator(f'[data-evict="{only}"]').click()
+    dialog.get_by_role("button", name="Delete the only copy").click()
+    expect(tier.locator(f'.jp-Lakelet-entry[data-key="{only}"]')).to_have_count(0)
+    assert not errors, errors

@@ -149,6 +149,14 @@ export class LakeletClient {
     });
   }
 
+  /** Which of `keys` have no other copy in the lake (nothing is removed). */
+  onlyCopies(id: string, keys: string[]): Promise<{ id: string; only_copies: string[] }> {
+    return requestAPI(this._path(`tiers/${encodeURIComponent(id)}/evict`, {}), this.settings, {
+      method: 'POST',
+      body: JSON.stringify({ keys, check: true })
+    });
+  }
+
   clear(id: string, force = false): Promise<IClearReply> {
     return requestAPI<IClearReply>(this._path(`tiers/${encodeURIComponent(id)}/clear`, {}), this.settings, {
       method: 'POST',

@@ -6,7 +6,7 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { refreshIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
-import { API_VERSION, LakeletAPIError, LakeletClient, versionMismatchText } from './api';
+import { API_VERSION, LakeletClient, versionMismatchText } from './api';
 import { formatBytes } from './format';
 import type { ITierPage, ITierQuery, ITopologyNode, ObjectKind, SortField } from './model';
 import {
@@ -315,29 +315,26 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
       return;
     }
     try {
-      await this._client.evict(id, [key]);
+      const check = await this._client.onlyCopies(id, [key]);
+      let force = false;
+      if (check.only_copies.length > 0) {
+        const answer = await showDialog({
+          title: 'Delete the only copy?',
+          body:
+            'No other tier of the lake holds this value, so deleting it here loses it for good. ' +
+            'If a cached function or cell made it, the next run computes it again.',
+          buttons: [Dialog.cancelButton({ label: 'Keep it' }), Dialog.warnButton({ label: 'Delete the only copy' })],
+          defaultButton: 0
+        });
+        if (!answer.button.accept) {
+          return;
+        }
+        force = true;
+      }
+      await this._client.evict(id, [key], force);
     } catch (error) {
-      if (!(error instanceof LakeletAPIError) || error.status !== 409) {
-        this._setStatus(errorText(error), true);
-        return;
-      }
-      const answer = await showDialog({
-        title: 'Delete the only copy?',
-        body:
-          'No other tier of the lake holds this value, so deleting it here loses it for good. ' +
-          'If a cached function or cell made it, the next run computes it again.',
-        buttons: [Dialog.cancelButton({ label: 'Keep it' }), Dialog.warnButton({ label: 'Delete the only copy' })],
-        defaultButton: 0
-      });
-      if (!answer.button.accept) {
-        return;
-      }
-      try {
-        await this._client.evict(id, [key], true);
-      } catch (forced) {
-        this._setStatus(errorText(forced), true);
-        return;
-      }
+      this._setStatus(errorText(error), true);
+      return;
     }
     await this.refresh();
   }

@@ -274,15 +274,20 @@ class TierHandler(LakeletAPIHandler):
 
 
 class EvictHandler(LakeletAPIHandler):
-    """``POST /lakelet/api/tiers/<id>/evict`` with ``{"keys": [...], "force": false}``."""
+    """``POST /lakelet/api/tiers/<id>/evict`` with ``{"keys": [...], "force": false}``;
+    ``"check": true`` only answers ``{"only_copies": [...]}`` (the keys no other tier holds)."""
 
     @tornado.web.authenticated
     async def post(self, node_id: str) -> None:
         body = self.body_json()
         force = _flag(body.pop("force", False), "force")
+        check = _flag(body.pop("check", False), "check")
         keys = body.pop("keys", None)
         _no_more(body)
         lake_location = self.snapshot().storage.location
+        if check:  # only say which keys are only copies; remove nothing
+            self.reply(await self.in_thread(topology.only_copies, lake_location, node_id, keys))
+            return
         self.reply(await self.in_thread(topology.evict, lake_location, node_id, keys, force=force))
 
 

@@ -250,6 +250,22 @@ def evict(lake: Location, node_id: str, keys: Sequence[str], *, force: bool = Fa
     return {"id": node_id, "removed": removed, "bytes": freed}
 
 
+def only_copies(lake: Location, node_id: str, keys: Sequence[str]) -> dict[str, Any]:
+    """Which of ``keys`` the tier ``node_id`` holds with no other copy in the lake (nothing is removed).
+
+    The sidebar asks this before evicting, so it can confirm with the user instead of
+    provoking a refusal.
+    """
+    keys = _validate_keys(keys)
+    tier = _writable_tier(lake, node_id)
+    if tier is lake:
+        return {"id": node_id, "only_copies": [key for key in keys if tier.contains(key)]}
+    return {
+        "id": node_id,
+        "only_copies": [key for key in keys if tier.contains(key) and not _held_elsewhere(lake, tier, key)],
+    }
+
+
 def clear(lake: Location, node_id: str, *, force: bool = False) -> dict[str, Any]:
     """Empty the tier ``node_id``: every entry another tier also holds, or all of them with ``force``.
 

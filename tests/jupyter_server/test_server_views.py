@@ -185,3 +185,18 @@ async def test_looking_at_an_environment_creates_nothing(jp_fetch, lake_home):
     assert sorted(p.relative_to(lake_home) for p in lake_home.rglob("*")) == before
 
 
+
+
+async def test_evict_check_names_only_copies_and_removes_nothing(jp_fetch, lake_home):
+    import hashlib
+
+    from conftest import FAST_VALUES
+
+    shared, only = (hashlib.sha256(v).hexdigest() for v in FAST_VALUES[:2])
+    response = await jp_fetch(
+        "lakelet", "api", "tiers", "0.0", "evict", method="POST",
+        body=json.dumps({"keys": [shared, only], "check": True}),
+    )
+    assert json.loads(response.body) == {"id": "0.0", "only_copies": [only]}
+    page = await get_json(jp_fetch, "tiers", "0.0")
+    assert {shared, only} <= {e["key"] for e in page["entries"]}

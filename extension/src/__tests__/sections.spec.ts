@@ -79,3 +79,13 @@ describe('kernel', () => {
     expect(findProducerCell(cells, 'function', '__main__.missing')).toBe(-1);
   });
 });
+
+import { API_VERSION, versionMismatchText } from '../api';
+
+describe('api', () => {
+  it('explains a version mismatch to a person', () => {
+    const text = versionMismatchText(API_VERSION + 1);
+    expect(text).toContain(`API ${API_VERSION + 1}`);
+    expect(text).toContain('restart Jupyter');
+  });
+});
