@@ -68,24 +68,42 @@ class Disk(Location):
         self._anonymous_temps = _HAS_TMPFILE  # O_TMPFILE + linkat; off after the first refusal
         self._lock = threading.Lock()
         self._usage = UsageCounter(self.entries)
+        # Opening only reads: the folder, its layout marker and .tmp are made by the first write
+        # (looking at a lake, e.g. from the JupyterLab sidebar, never writes into it).
+        self._ready = False
+        with translate_errors(self):
+            marker = self.root / _MARKER
+            if marker.exists():
+                self._check_layout(marker)
+                self._ready = self._tmp.is_dir()
+
+    def _check_layout(self, marker: Path) -> None:
+        found = json.loads(marker.read_text())
+        if found.get("layout") != LAYOUT["layout"]:
+            raise StorageInternalError(f"folder holds an unknown layout {found.get('layout')!r}", location=self)
+
+    def _prepare(self) -> None:
+        """Create the folder, ``.tmp`` and the layout marker before the first write."""
+        if self._ready:
+            return
         with translate_errors(self):
             self._tmp.mkdir(parents=True, exist_ok=True)
             marker = self.root / _MARKER
             if not marker.exists():
                 _atomic_write_text(marker, json.dumps(LAYOUT), self._tmp)
             else:
-                found = json.loads(marker.read_text())
-                if found.get("layout") != LAYOUT["layout"]:
-                    raise StorageInternalError(
-                        f"folder holds an unknown layout {found.get('layout')!r}", location=self
-                    )
+                self._check_layout(marker)
+        self._ready = True
 
     @property
     def url(self) -> str:
         return str(self.root)
 
     def staging_dir(self) -> Path | None:
-        return self._tmp if self.writable else None
+        if not self.writable:
+            return None
+        self._prepare()  # the caller is about to write
+        return self._tmp
 
     def _path(self, key: str) -> Path:
         return Path(self._file(key))
@@ -157,6 +175,7 @@ class Disk(Location):
     # ------------------------------------------------------------------------------ write
     def write(self, key: str, blob: Blob) -> bool:
         validate_key(key)
+        self._prepare()
         if blob.data is not None and self._anonymous_temps and self.max_size is None and not self.fsync:
             outcome = self._write_anonymous(key, blob.data)
             if outcome is not _UNSUPPORTED:
@@ -313,7 +332,8 @@ class Disk(Location):
 
     def free_space(self) -> int | None:
         with translate_errors(self):
-            disk_free = shutil.disk_usage(self.root).free
+            existing = next(p for p in (self.root, *self.root.parents) if p.exists())  # root may be unmade yet
+            disk_free = shutil.disk_usage(existing).free
         if self.max_size is None:
             return disk_free
         return max(min(self.max_size - self._usage.get()[0], disk_free), 0)
@@ -322,6 +342,8 @@ class Disk(Location):
         """Delete temporaries older than ``max_age`` seconds left by crashed writers; returns how many."""
         removed = 0
         cutoff = now() - max_age
+        if not self._tmp.is_dir():
+            return 0  # nothing was ever written here
         with translate_errors(self):
             for entry in os.scandir(self._tmp):
                 try:

@@ -200,3 +200,19 @@ async def test_evict_check_names_only_copies_and_removes_nothing(jp_fetch, lake_
     assert json.loads(response.body) == {"id": "0.0", "only_copies": [only]}
     page = await get_json(jp_fetch, "tiers", "0.0")
     assert {shared, only} <= {e["key"] for e in page["entries"]}
+
+
+async def test_looking_at_a_lake_folder_never_writes_into_it(jp_fetch, lake_home, tmp_path):
+    """Issue 15.5: GETs of the tree and of a tier listing create no marker, .tmp or folder."""
+    fresh, existing = tmp_path / "not-yet-a-lake", tmp_path / "someone-elses-folder"
+    existing.mkdir()
+    (existing / "notes.txt").write_text("not lakelet's")
+    (lake_home / "config.toml").write_text(
+        f"[lake]\nlevels = [{{ level = {json.dumps(str(existing))} }}, {{ level = {json.dumps(str(fresh))} }}]\n"
+    )
+    tree = await get_json(jp_fetch, "topology")
+    assert [c["usage"]["entries"] for c in tree["lake"]["children"]] == [0, 0]
+    for node_id in ("0", "0.0", "0.1"):
+        assert (await get_json(jp_fetch, "tiers", node_id))["total"] == 0
+    assert not fresh.exists()
+    assert sorted(p.name for p in existing.iterdir()) == ["notes.txt"]
