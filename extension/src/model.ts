@@ -28,6 +28,7 @@ export interface ITopologyReply {
   home: string;
   source: 'server' | 'kernel' | string;
   config_file: string;
+  home_exists: boolean;
   lake: ITopologyNode;
 }
 

@@ -123,7 +123,15 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
       this._source.textContent = label;
       this._source.title = `LAKELET_HOME: ${reply.home}\nconfig: ${reply.config_file}`;
       this._source.dataset.source = reply.source;
-      this._setStatus('');
+      if (reply.home_exists === false) {
+        this._setStatus(
+          `LAKELET_HOME ${reply.home} does not exist (deleted?): nothing is stored there now; ` +
+            'it is made again by the next write',
+          true
+        );
+      } else {
+        this._setStatus('');
+      }
       this.node.dataset.loaded = 'true';
       for (const section of this._sections.values()) {
         if (section.details.open) {

@@ -13,6 +13,10 @@ export function nodeTitle(node: ITopologyNode): string {
 
 /** Usage text of a node: `"1.5 KiB · 3 entries"`, with the capacity when bounded. */
 export function usageText(node: ITopologyNode): string {
+  if (node.process_local) {
+    // the server's own copy of a memory tier is always empty: the values live in each kernel
+    return "in each kernel's memory (not visible from the server)";
+  }
   if (node.usage === null) {
     return node.usage_error ? `usage unknown: ${node.usage_error}` : '';
   }

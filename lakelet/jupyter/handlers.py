@@ -238,6 +238,7 @@ class TopologyHandler(LakeletAPIHandler):
             "home": str(snapshot.config.home),
             "source": snapshot.source,
             "config_file": str(snapshot.config.config_file),
+            "home_exists": snapshot.config.home.is_dir(),
             "lake": tree,
         })
 

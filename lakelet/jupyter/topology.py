@@ -235,11 +235,15 @@ def evict(lake: Location, node_id: str, keys: Sequence[str], *, force: bool = Fa
     tier = _writable_tier(lake, node_id)
     if not force:
         if tier is lake:
-            raise PreconditionFailed("removing values from the whole lake loses them; pass force to do it")
+            raise PreconditionFailed(
+                "removing values from the whole lake deletes them for good; remove them from one cache tier "
+                "instead, or confirm deleting them everywhere (--force on the command line)"
+            )
         only = [key for key in keys if tier.contains(key) and not _held_elsewhere(lake, tier, key)]
         if only:
             raise PreconditionFailed(
-                f"{len(only)} of the keys have no other copy in the lake (first: {only[0]}); pass force to delete them"
+                f"{len(only)} of these values have no other copy in the lake (first: {only[0][:12]}…): deleting "
+                "them here would lose them, so nothing was removed"
             )
     removed = freed = 0
     for key in keys:
@@ -274,7 +278,10 @@ def clear(lake: Location, node_id: str, *, force: bool = False) -> dict[str, Any
     """
     tier = _writable_tier(lake, node_id)
     if tier is lake and not force:
-        raise PreconditionFailed("clearing the whole lake deletes every value; pass force to do it")
+        raise PreconditionFailed(
+            "clearing the whole lake deletes every value for good; clear one cache tier instead, or confirm "
+            "deleting everything (--force on the command line)"
+        )
     if not tier.listable:
         raise InvalidArgument(f"{redact_url(tier.url)} cannot list its keys, so it cannot be cleared")
     removed = freed = kept = 0

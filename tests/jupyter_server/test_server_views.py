@@ -216,3 +216,12 @@ async def test_looking_at_a_lake_folder_never_writes_into_it(jp_fetch, lake_home
         assert (await get_json(jp_fetch, "tiers", node_id))["total"] == 0
     assert not fresh.exists()
     assert sorted(p.name for p in existing.iterdir()) == ["notes.txt"]
+
+
+async def test_a_deleted_lakelet_home_is_reported_not_recreated(jp_fetch, lake_home, tmp_path, monkeypatch):
+    gone = tmp_path / "deleted-home"
+    monkeypatch.setenv("LAKELET_HOME", str(gone))
+    tree = await get_json(jp_fetch, "topology")
+    assert (tree["home"], tree["home_exists"]) == (str(gone), False)
+    assert (await get_json(jp_fetch, "tiers", "0"))["total"] == 0
+    assert not gone.exists()

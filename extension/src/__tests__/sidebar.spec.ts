@@ -67,7 +67,13 @@ describe('renderTopology', () => {
     expect((labels[1].querySelector('.jp-Lakelet-usageFill') as HTMLElement).style.width).toBe('25.0%');
     const badges = Array.from(labels[2].querySelectorAll('.jp-Lakelet-badge')).map(b => b.textContent);
     expect(badges).toEqual(['read-only', 'per process']);
-    expect(labels[2].querySelector('.jp-Lakelet-nodeUsage')!.textContent).toBe('usage unknown: boom');
+    // a memory tier's contents live in each kernel: the server's empty copy is not shown as "0 entries"
+    expect(labels[2].querySelector('.jp-Lakelet-nodeUsage')!.textContent).toBe(
+      "in each kernel's memory (not visible from the server)"
+    );
+    expect(usageText({ ...leaf('0.2', 'redis', 'redis://x', 0, 0), usage: null, usage_error: 'boom' })).toBe(
+      'usage unknown: boom'
+    );
   });
 
   it('finds nodes by id', () => {
