@@ -438,7 +438,45 @@ def _describe_value(descriptor: Mapping[str, Any], storage: Any) -> str:
         return f"table ({descriptor.get('kind', 'arrow')}, {size})" + (f"\n{head}" if head else "")
     if codec == "npy":
         return f"numpy array ({size})"
+    plain = _plain_pickle(descriptor)
+    if plain is not _NOT_PLAIN:
+        return f"{preview(plain, 600)}  ({size})"
     return f"pickled object ({size})"
+
+
+_NOT_PLAIN = object()
+#: the only globals a preview unpickles: plain containers and scalars, never code
+_PLAIN_GLOBALS = {
+    ("builtins", name)
+    for name in ("dict", "list", "tuple", "set", "frozenset", "str", "bytes", "bytearray", "int", "float",
+                 "complex", "bool", "NoneType", "slice", "range")
+}
+
+
+def _plain_pickle(descriptor: Mapping[str, Any]) -> Any:
+    """The value of a small inline pickle made only of plain builtins, else ``_NOT_PLAIN``.
+
+    A restricted unpickler: any other global (a class, a function: anything that could run
+    code) makes it give up, so previewing never executes stored code.
+    """
+    import base64
+    import io
+    import pickle
+
+    inline = descriptor.get("inline")
+    if not isinstance(inline, str) or descriptor.get("blobs"):
+        return _NOT_PLAIN
+
+    class Plain(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            if (module, name) in _PLAIN_GLOBALS:
+                return super().find_class(module, name)
+            raise pickle.UnpicklingError(f"{module}.{name} is not plain data")
+
+    try:
+        return Plain(io.BytesIO(base64.b64decode(inline))).load()
+    except Exception:  # noqa: BLE001 - anything not plain (or damaged) is described by type and size instead
+        return _NOT_PLAIN
 
 
 def _arrow_head(descriptor: Mapping[str, Any], storage: Any) -> str:

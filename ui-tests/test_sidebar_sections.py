@@ -113,7 +113,7 @@ def test_cache_panel_and_jump_to_the_cell(jupyter_lab, page, filled):
     area.click()
     detail = area.locator(".jp-Lakelet-groupDetail")
     expect(detail.locator(".jp-Lakelet-why")).to_contain_text("changed: argument w")
-    expect(detail.locator(".jp-Lakelet-preview")).to_contain_text("pickled object")
+    expect(detail.locator(".jp-Lakelet-preview")).to_contain_text("result: {'w': 4, 'h': 5, 'area': 20}")
     page.set_viewport_size({"width": 1400, "height": 900})
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(DOCS_IMG / "sidebar-cache.png"))

@@ -118,7 +118,7 @@ async def test_cache_groups_count_hits_misses_and_explain_the_last_miss(jp_fetch
     assert "changed: argument h" in group["why"] and "changed: argument w" in group["why"]
     detail = await get_json(jp_fetch, "cache", params={"kind": "function", "name": group["name"]})
     assert len(detail["history"]) == 2
-    assert "pickled object" in detail["preview"]
+    assert detail["preview"].startswith("result: [20, 20, 20]")  # plain data is shown, never unpickled code
 
 
 async def test_the_kernels_home_is_shown_when_asked(jp_fetch, lake_home, tmp_path):
