@@ -26,6 +26,12 @@ SLOW_VALUES = [b"y" * n for n in (5, 4000)]
 
 
 @pytest.fixture
+def fast_values() -> list[bytes]:
+    """FAST_VALUES for tests: ``from conftest import`` would find whichever conftest is first on sys.path."""
+    return list(FAST_VALUES)
+
+
+@pytest.fixture
 def jp_server_config():
     return {
         "ServerApp": {

@@ -187,12 +187,10 @@ async def test_looking_at_an_environment_creates_nothing(jp_fetch, lake_home):
 
 
 
-async def test_evict_check_names_only_copies_and_removes_nothing(jp_fetch, lake_home):
+async def test_evict_check_names_only_copies_and_removes_nothing(jp_fetch, lake_home, fast_values):
     import hashlib
 
-    from conftest import FAST_VALUES
-
-    shared, only = (hashlib.sha256(v).hexdigest() for v in FAST_VALUES[:2])
+    shared, only = (hashlib.sha256(v).hexdigest() for v in fast_values[:2])
     response = await jp_fetch(
         "lakelet", "api", "tiers", "0.0", "evict", method="POST",
         body=json.dumps({"keys": [shared, only], "check": True}),
