@@ -64,6 +64,7 @@ _LAZY: dict[str, str] = {
         ),
         "lakelet.datasets",
     ),
+    "from_dask": "lakelet.datasets",
     **dict.fromkeys(
         (
             "smart_cache", "mark_unstable", "mark_module_unstable", "CachedFunction", "CacheInfo", "CacheWarning",

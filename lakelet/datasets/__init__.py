@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from . import types
 from .api import copy, create, delete, exists, like, open, open_read_only
+from .dask_io import from_dask
 from .dataset import Dataset, Version
 from .errors import (
     CommitConflict,
@@ -47,6 +48,7 @@ __all__ = [
     "create",
     "delete",
     "exists",
+    "from_dask",
     "like",
     "open",
     "open_read_only",

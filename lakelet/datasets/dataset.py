@@ -191,6 +191,13 @@ class Dataset:
         naming the column and row, and nothing of the batch is kept.
         """
         self._require_writable()
+        from .dask_io import is_dask_collection
+
+        if is_dask_collection(data):  # partitions are converted and written by the workers
+            from .dask_io import write_dask
+
+            write_dask(self, data)
+            return
         columns, rows = to_columns(data, self.schema)
         if rows == 0:
             return
@@ -262,6 +269,11 @@ class Dataset:
         paths = [src for p in pieces for cid, src in p.columns.items() if cid in ids and isinstance(src, str)]
         self._loader.load_many(paths)
 
+    def _adopt(self, pieces: list[Piece]) -> None:
+        """Append pieces whose files were written elsewhere (by Dask workers); the next commit publishes them."""
+        self._require_writable()
+        self._set_state(State.of(self._state.schema, [*self._state.pieces, *pieces]))
+
     def _append_arrow(self, arrays: dict[str, pa.Array], rows: int) -> None:
         """Append stored-form arrays (column name -> array of the column's Arrow type) as is."""
         self._require_writable()
@@ -305,6 +317,23 @@ class Dataset:
                 return len(dataset)
 
         return _Rows()
+
+    def to_dask(self, columns: list[str] | None = None, filter: str | None = None) -> Any:  # noqa: A002
+        """This version as a Dask DataFrame, one partition per piece (see :mod:`lakelet.datasets.dask_io`)."""
+        from .dask_io import to_dask
+
+        return to_dask(self, columns=columns, filter=filter)
+
+    def __dask_tokenize__(self) -> tuple[str, ...]:
+        """Dask's token: the committed version, so a new commit is new data to Dask and the same one is not.
+
+        Uncommitted rows have no name outside this handle: a fresh random token each time.
+        """
+        if self._dirty:
+            import uuid
+
+            return ("lakelet.Dataset", uuid.uuid4().hex)
+        return ("lakelet.Dataset", self.path, self._head_id)
 
     def summary(self) -> None:
         """Print the dataset's location, version, size and columns."""

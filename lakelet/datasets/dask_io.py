@@ -1,0 +1,203 @@
+"""Datasets as Dask collections: read a version as a ``dask.dataframe``, write one from it.
+
+A committed version is a list of immutable pieces, which is exactly what a Dask
+DataFrame wants: :func:`to_dask` makes one partition per piece. The client
+decides which pieces are read (a piece whose statistics rule out ``filter`` is
+never scheduled, see :mod:`lakelet.datasets.pruning`) and which column files;
+each task reads only its piece's files for those columns, from whatever backend
+holds the dataset, and applies the filter with DuckDB. The graph names the
+commit, so a re-run over the same version is the same graph, and a new commit
+is a new one (``Dataset.__dask_tokenize__``).
+
+:func:`from_dask` writes the other way: each partition is converted and its
+column files written *on the worker* (in parallel, straight to the dataset's
+storage), the workers send back only the descriptions of the pieces they
+wrote, and the client publishes them as one new version with one
+compare-and-swap on the branch head. A failure anywhere publishes nothing;
+files of a failed run are garbage that ``ds.gc()`` collects after its grace
+period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from ..errors import InvalidArgument, MissingDependency
+from .fragments import ColumnLoader, Piece
+from .schema import Schema
+from .state import State
+from .storage_io import Reader, Writer
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
+
+
+def _dask_dataframe() -> Any:
+    try:
+        import dask.dataframe as dd
+    except ImportError as e:
+        raise MissingDependency('datasets as Dask collections need Dask: pip install "lakelet[dask]"') from e
+    return dd
+
+
+def is_dask_collection(data: Any) -> bool:
+    """True for a Dask DataFrame (checked without importing Dask)."""
+    return type(data).__module__.startswith("dask") and hasattr(data, "map_partitions")
+
+
+# ---------------------------------------------------------------------------------------------- reading
+def _where_conditions(ds: Dataset, where: str) -> list[Any]:
+    """Prunable conditions of ``where`` (a SQL boolean expression over the columns); checks that it binds."""
+    import duckdb
+
+    from .pruning import conditions
+    from .query import _parse, connect
+
+    con = connect(ds._engine())
+    sql = f"SELECT * FROM ds WHERE {where}"
+    con.register("ds", State.of(ds.schema, []).table(ds._loader, ds.schema.names))
+    try:
+        tree = _parse(con, sql)
+        con.execute(f"{sql} LIMIT 0").fetchall()
+    except (duckdb.Error, InvalidArgument) as e:
+        raise InvalidArgument(f"filter {where!r} does not apply to {ds.path}: {e}") from e
+    statements = tree.get("statements") or []
+    if len(statements) != 1 or (statements[0].get("node") or {}).get("type") != "SELECT_NODE":
+        raise InvalidArgument(f"filter must be one boolean expression, got {where!r}")
+    return conditions(tree, "ds", ds.schema)
+
+
+class _ReadPiece:
+    """The task of one partition: everything it needs travels with it (storage, schema, piece)."""
+
+    def __init__(self, reader: Reader, schema: Schema, columns: list[str], where: str | None, version: str) -> None:
+        self.reader, self.schema, self.columns, self.where = reader, schema, columns, where
+        self.version = version
+
+    def __dask_tokenize__(self) -> tuple[Any, ...]:
+        """The same read of the same version is the same graph (the pieces are tokenized beside it)."""
+        return ("lakelet.to_dask", repr(self.reader), self.version, tuple(self.columns), self.where)
+
+    def __call__(self, piece: dict[str, Any]) -> Any:
+        state = State.of(self.schema, [Piece.from_json(piece)])
+        return self.frame(state.table(ColumnLoader(self.reader), self.columns))
+
+    def frame(self, table: pa.Table) -> Any:
+        """``table`` filtered (by DuckDB) and as pandas: also gives the partitions' meta, from no rows."""
+        if self.where is not None:
+            from .query import _to_arrow, connect
+
+            con = connect()
+            con.register("piece", table)
+            table = _to_arrow(con.sql(f"SELECT * FROM piece WHERE {self.where}"))
+        return table.to_pandas()
+
+
+def to_dask(ds: Dataset, columns: list[str] | None = None, filter: str | None = None) -> Any:  # noqa: A002 - Deep Lake's word
+    """This version of ``ds`` as a Dask DataFrame with one partition per piece.
+
+    ``columns``: the columns to read (default all); ``filter``: a SQL boolean
+    expression over the columns (``"label = 'cat' AND score > 0.5"``). Pieces
+    whose statistics rule the filter out are not read at all.
+    Uncommitted rows live only in this process, so they must be committed first.
+    """
+    dd = _dask_dataframe()
+    if ds.has_changes:
+        raise InvalidArgument(f"{ds.path} has uncommitted changes: commit() first (workers read committed pieces)")
+    names = list(ds.schema.names) if columns is None else list(columns)
+    if not names:
+        raise InvalidArgument(f"to_dask needs at least one column of {ds.path}")
+    for name in names:
+        if not isinstance(name, str) or name not in ds.schema:
+            raise InvalidArgument(f"{ds.path} has no column {name!r} (columns: {', '.join(ds.schema.names)})")
+    if filter is not None and (not isinstance(filter, str) or not filter.strip()):
+        raise InvalidArgument(f"filter must be a SQL boolean expression, got {filter!r}")
+    from .pruning import keep
+
+    state = ds._state
+    found = _where_conditions(ds, filter) if filter is not None else []
+    pieces = [p.to_json() for p in state.pieces if not found or keep(p, state.schema, found)]
+    task = _ReadPiece(ds._writer.reader(), state.schema, names, filter, ds.version)
+    meta = task.frame(State.of(state.schema, []).table(ds._loader, names))
+    if not pieces:
+        return dd.from_pandas(meta, npartitions=1)
+    return dd.from_map(
+        task,
+        pieces,
+        meta=meta,
+        label=f"lakelet-{ds.version[:12]}",
+        enforce_metadata=False,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- writing
+class _WritePartition:
+    """On a worker: convert one partition with the dataset's types and write its column files."""
+
+    def __init__(self, writer: Writer, settings: Mapping[str, Any], branch: str, schema: Schema) -> None:
+        self.writer, self.settings, self.branch, self.schema = writer, dict(settings), branch, schema
+
+    def __call__(self, frame: Any) -> list[dict[str, Any]]:
+        from .dataset import Dataset
+        from .errors import CommitConflict
+        from .media import freshen
+
+        if len(frame) == 0:
+            return []
+        ds = Dataset(self.writer, settings=self.settings, ref=self.branch)
+        if [(c.id, c.name) for c in ds.schema] != [(c.id, c.name) for c in self.schema]:
+            raise CommitConflict(f"the schema of {ds.path}@{self.branch} changed while Dask was writing to it")
+        ds._set_state(State.of(self.schema, []))  # only this partition's rows: the head's pieces stay put
+        ds.append(frame)
+        if ds._blobs is not None and ds._blobs.pending:
+            freshen(self.writer, ds._blobs.pending)
+        return [p.to_json() for p in ds._write_pieces(ds._state.pruned())]
+
+
+def write_dask(ds: Dataset, ddf: Any) -> int:
+    """Write ``ddf``'s partitions as pieces of ``ds`` from the workers; ``ds`` adopts them (uncommitted).
+
+    Returns the number of rows added. The caller commits (one compare-and-swap).
+    """
+    import dask
+
+    ds._require_writable()
+    if ds.has_changes:
+        raise InvalidArgument(f"{ds.path} has uncommitted changes: commit() or rollback() before extending from Dask")
+    task = _WritePartition(ds._writer, ds._settings, ds.current_branch, ds.schema)  # type: ignore[arg-type]
+    parts = ddf.to_delayed()
+    described = dask.compute(*[dask.delayed(task)(part) for part in parts])
+    pieces = [Piece.from_json(p) for batch in described for p in batch]
+    ds._adopt(pieces)
+    return sum(p.rows for p in pieces)
+
+
+def from_dask(
+    ddf: Any,
+    url: Any,
+    creds: Mapping[str, Any] | None = None,
+    *,
+    schema: Any = None,
+    message: str | None = None,
+) -> Dataset:
+    """Write a Dask DataFrame as a new version of the dataset at ``url`` (created if absent).
+
+    The partitions are written in parallel by the workers; the version is
+    published once, when all of them succeeded.
+    """
+    from . import api
+
+    if not is_dask_collection(ddf):
+        raise InvalidArgument(f"from_dask takes a Dask DataFrame, got {type(ddf).__name__}")
+    if api.exists(url, creds):
+        ds = api.open(url, creds)
+        if schema is not None:
+            raise InvalidArgument(f"{url} exists already; schema= is only for a new dataset")
+    else:
+        ds = api.create(url, creds, schema=schema if schema is not None else ddf._meta)
+    write_dask(ds, ddf)
+    ds.commit(message or "from_dask")
+    return ds
