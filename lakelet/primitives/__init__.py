@@ -12,9 +12,19 @@ from .cloud_bucket_mount import CloudBucketMount
 from .dict import Dict
 from .entries import FileEntry, FileEntryType, PathNotFound
 from .env import Environment, get_environment
-from .errors import AlreadyExistsError, ConflictError, NotFoundError, SizeLimitExceeded, UncommittedChangesWarning
+from .errors import (
+    AlreadyExistsError,
+    ConflictError,
+    NotFoundError,
+    PoisonItem,
+    SizeLimitExceeded,
+    UncommittedChangesWarning,
+    UndecodableValue,
+    UndecodableValueWarning,
+    UnpicklableValue,
+)
 from .nfs import NetworkFileSystem
-from .queue import Delivery, Queue
+from .queue import DeadLetter, Delivery, Queue
 from .secret import Secret
 from .volume import Volume
 
@@ -22,6 +32,7 @@ __all__ = [
     "AlreadyExistsError",
     "CloudBucketMount",
     "ConflictError",
+    "DeadLetter",
     "Delivery",
     "Dict",
     "Environment",
@@ -31,10 +42,14 @@ __all__ = [
     "NotFoundError",
     "ObjectInfo",
     "PathNotFound",
+    "PoisonItem",
     "Queue",
     "Secret",
     "SizeLimitExceeded",
     "UncommittedChangesWarning",
+    "UndecodableValue",
+    "UndecodableValueWarning",
+    "UnpicklableValue",
     "Volume",
     "get_environment",
 ]

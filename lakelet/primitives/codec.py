@@ -15,7 +15,7 @@ from typing import Any
 
 import cloudpickle
 
-from .errors import SizeLimitExceeded
+from .errors import SizeLimitExceeded, UndecodableValue, UnpicklableValue
 
 #: largest encoded Dict key
 MAX_KEY_SIZE = 64 * 2**10
@@ -26,10 +26,22 @@ _SIMPLE = (str, bytes, int, float, bool, type(None))
 _PICKLE_FAST = frozenset({str, bytes, int, float, bool, type(None), bytearray})
 
 
+def type_name(value: Any) -> str:
+    """``module.Qualname`` of a value's type, for messages."""
+    kind = type(value)
+    module = getattr(kind, "__module__", "")
+    name = getattr(kind, "__qualname__", kind.__name__)
+    return name if module in ("builtins", "", None) else f"{module}.{name}"
+
+
 def dumps(value: Any, what: str = "value") -> bytes:
-    """Serialize a value; raises :class:`SizeLimitExceeded` above :data:`MAX_VALUE_SIZE`."""
-    # plain pickle writes the same stream cloudpickle would for builtin scalars, only faster
-    data = pickle.dumps(value, 5) if type(value) in _PICKLE_FAST else cloudpickle.dumps(value, 5)
+    """Serialize a value; raises :class:`SizeLimitExceeded` above :data:`MAX_VALUE_SIZE` and
+    :class:`UnpicklableValue` (naming ``what`` and the value's type) when it cannot be pickled."""
+    try:
+        # plain pickle writes the same stream cloudpickle would for builtin scalars, only faster
+        data = pickle.dumps(value, 5) if type(value) in _PICKLE_FAST else cloudpickle.dumps(value, 5)
+    except Exception as e:  # pickling runs user code (__reduce__, __getstate__): anything can fail
+        raise UnpicklableValue(f"{what} ({type_name(value)}) cannot be pickled: {type(e).__name__}: {e}"[:2000]) from e
     if len(data) > MAX_VALUE_SIZE:
         raise SizeLimitExceeded(
             f"{what} is {len(data):,} bytes once serialized; the limit is {MAX_VALUE_SIZE:,} bytes "
@@ -38,8 +50,18 @@ def dumps(value: Any, what: str = "value") -> bytes:
     return data
 
 
-def loads(data: bytes) -> Any:
-    return pickle.loads(data)
+def loads(data: bytes, what: str = "value") -> Any:
+    """Unpickle stored bytes; raises :class:`UndecodableValue` naming ``what`` when this process
+    cannot rebuild the value (a class it lacks, a reduction that raises, damaged bytes)."""
+    try:
+        return pickle.loads(data)
+    except Exception as e:  # unpickling runs code from the stored bytes: anything can fail
+        raise UndecodableValue(f"{what} cannot be decoded in this process: {describe_error(e)}") from e
+
+
+def describe_error(error: BaseException) -> str:
+    """``Type: message``, capped, for naming a decoding failure."""
+    return f"{type(error).__name__}: {error}"[:1000]
 
 
 def encode_key(key: Any) -> bytes:
@@ -70,7 +92,10 @@ def _encode(key: Any) -> bytes:
     if kind is tuple:
         parts = [_encode(k) for k in key]
         return b"t" + b"".join(struct.pack(">I", len(p)) + p for p in parts)
-    return b"p" + cloudpickle.dumps(key, 5)
+    try:
+        return b"p" + cloudpickle.dumps(key, 5)
+    except Exception as e:
+        raise UnpicklableValue(f"key {key!r:.80} ({type_name(key)}) cannot be pickled: {type(e).__name__}: {e}") from e
 
 
 def decode_key(data: bytes) -> Any:
@@ -98,8 +123,17 @@ def decode_key(data: bytes) -> Any:
             i += 4 + n
         return tuple(items)
     if tag == b"p":
-        return pickle.loads(body)
-    raise ValueError(f"not an encoded key: {data[:40]!r}")
+        return loads(body, "a pickled key")
+    raise UndecodableValue(f"not an encoded key: {data[:40]!r}")
 
 
-__all__ = ["MAX_KEY_SIZE", "MAX_VALUE_SIZE", "decode_key", "dumps", "encode_key", "loads"]
+__all__ = [
+    "MAX_KEY_SIZE",
+    "MAX_VALUE_SIZE",
+    "decode_key",
+    "describe_error",
+    "dumps",
+    "encode_key",
+    "loads",
+    "type_name",
+]

@@ -9,6 +9,7 @@ True
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -18,6 +19,7 @@ from .aio import iter_twin, twin
 from .catalog import ObjectRecord
 from .dict_backends import destroy_dict_store, open_dict_store
 from .env import Environment
+from .errors import UndecodableValue, UndecodableValueWarning
 from .objects import NamedObject
 
 _MISSING: Any = object()
@@ -73,13 +75,16 @@ class Dict(NamedObject):
     def get(self, key: Any, default: Any = None) -> Any:
         """The value of ``key``, or ``default`` if it is missing (or expired)."""
         raw = self._store.get(codec.encode_key(key))
-        return default if raw is None else codec.loads(raw)
+        return default if raw is None else self._decode(key, raw)
 
     def __getitem__(self, key: Any) -> Any:
         raw = self._store.get(codec.encode_key(key))
         if raw is None:
             raise KeyError(key)
-        return codec.loads(raw)
+        return self._decode(key, raw)
+
+    def _decode(self, key: Any, raw: bytes) -> Any:
+        return codec.loads(raw, f"the value of key {key!r:.80} in {self!r}")
 
     @twin
     def contains(self, key: Any) -> bool:
@@ -103,28 +108,36 @@ class Dict(NamedObject):
         """Set ``key`` to ``value``; with ``skip_if_exists`` only if it has no live value
         (atomic across processes: exactly one racer gets True). ``ttl`` in seconds."""
         k = codec.encode_key(key)
-        v = codec.dumps(value, f"value of {key!r:.80}")
+        v = codec.dumps(value, f"value of key {key!r:.80}")
         return self._store.put(k, v, self._expires(ttl), skip_if_exists)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        self._store.put(codec.encode_key(key), codec.dumps(value, f"value of {key!r:.80}"), self._expires(None), False)
+        v = codec.dumps(value, f"value of key {key!r:.80}")
+        self._store.put(codec.encode_key(key), v, self._expires(None), False)
 
     @twin
     def update(self, other: Mapping[Any, Any] | Iterable[tuple[Any, Any]] = (), /, **kwargs: Any) -> None:
         """Set many entries in one round trip (one transaction)."""
         pairs = list(other.items() if isinstance(other, Mapping) else other) + list(kwargs.items())
-        items = [(codec.encode_key(k), codec.dumps(v, f"value of {k!r:.80}")) for k, v in pairs]
+        items = [(codec.encode_key(k), codec.dumps(v, f"value of key {k!r:.80}")) for k, v in pairs]
         self._store.update(items, self._expires(None))
 
     @twin
     def pop(self, key: Any, default: Any = _MISSING) -> Any:
-        """Remove ``key`` and return its value (atomic); ``default`` or KeyError if missing."""
-        raw = self._store.pop(codec.encode_key(key))
-        if raw is None:
-            if default is _MISSING:
-                raise KeyError(key)
-            return default
-        return codec.loads(raw)
+        """Remove ``key`` and return its value (atomic); ``default`` or KeyError if missing.
+
+        The value is decoded *before* it is removed: one that cannot be decoded here raises
+        :class:`UndecodableValue` and stays stored."""
+        k = codec.encode_key(key)
+        while True:
+            raw = self._store.get(k)
+            if raw is None:
+                if default is _MISSING:
+                    raise KeyError(key)
+                return default
+            value = self._decode(key, raw)
+            if self._store.pop_if(k, raw):  # removed only if nobody changed it meanwhile
+                return value
 
     def __delitem__(self, key: Any) -> None:
         if self._store.pop(codec.encode_key(key)) is None:
@@ -138,24 +151,50 @@ class Dict(NamedObject):
     # ------------------------------------------------------------------ iteration
     @iter_twin
     def iterate_items(self) -> Iterator[tuple[Any, Any]]:
-        """Every live (key, value) pair, streamed page by page (no order guaranteed)."""
-        for page in self._store.scan():
-            for k, v in page:
-                yield codec.decode_key(k), codec.loads(v)
+        """Every live (key, value) pair, streamed page by page (no order guaranteed).
+
+        A value (or pickled key) this process cannot decode is skipped, never hiding the
+        others; one :class:`UndecodableValueWarning` at the end names every skipped key."""
+        yield from self._scan(values=True)
 
     @iter_twin
     def iterate_keys(self) -> Iterator[Any]:
         """Every live key."""
-        for page in self._store.scan():
-            for k, _ in page:
-                yield codec.decode_key(k)
+        for k, _ in self._scan(values=False):
+            yield k
 
     @iter_twin
     def iterate_values(self) -> Iterator[Any]:
-        """Every live value."""
+        """Every live value (undecodable ones skipped with a warning, as in :meth:`iterate_items`)."""
+        for _, v in self._scan(values=True):
+            yield v
+
+    def _scan(self, values: bool) -> Iterator[tuple[Any, Any]]:
+        skipped: list[str] = []
         for page in self._store.scan():
-            for _, v in page:
-                yield codec.loads(v)
+            for k, v in page:
+                try:
+                    key = codec.decode_key(k)
+                except UndecodableValue as e:
+                    skipped.append(f"a key stored as {k[:40]!r} ({e})")
+                    continue
+                if not values:
+                    yield key, None
+                    continue
+                try:
+                    value = self._decode(key, v)
+                except UndecodableValue as e:
+                    skipped.append(str(e))
+                    continue
+                yield key, value
+        if skipped:
+            shown = "; ".join(skipped[:10]) + (f"; and {len(skipped) - 10} more" if len(skipped) > 10 else "")
+            warnings.warn(
+                f"{len(skipped)} entr{'y' if len(skipped) == 1 else 'ies'} of {self!r} skipped: {shown}. "
+                "The stored bytes are untouched; decode them in a process that has their classes.",
+                UndecodableValueWarning,
+                stacklevel=3,
+            )
 
     def __iter__(self) -> Iterator[Any]:
         return self.iterate_keys()
@@ -176,5 +215,6 @@ class Dict(NamedObject):
         from ..jupyter.reprs import dict_html  # a display hook: the Jupyter layer loads only when shown
 
         return dict_html(self)
+
 
 __all__ = ["Dict"]

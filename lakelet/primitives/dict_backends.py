@@ -26,6 +26,9 @@ class DictStore(Protocol):
     def put(self, key: bytes, value: bytes, expires: float | None, skip_if_exists: bool) -> bool: ...
     def update(self, items: list[Pair], expires: float | None) -> None: ...
     def pop(self, key: bytes) -> bytes | None: ...
+    def pop_if(self, key: bytes, value: bytes) -> bool:
+        """Remove ``key`` only if it still holds ``value`` (atomic); whether it did."""
+
     def len(self) -> int: ...
     def clear(self) -> None: ...
     def scan(self) -> Iterator[list[Pair]]:
@@ -79,6 +82,10 @@ class SqliteDictStore:
         if row is None or (row[1] is not None and row[1] <= time.time()):
             return None
         return row[0]
+
+    def pop_if(self, key: bytes, value: bytes) -> bool:
+        cur = self.db.conn.execute("DELETE FROM kv WHERE key=? AND value=?", (key, value))
+        return cur.rowcount == 1
 
     def len(self) -> int:
         (n,) = self.db.conn.execute(
@@ -145,6 +152,14 @@ local v = redis.call('HGET', KEYS[1], ARGV[1])
 if v then redis.call('HDEL', KEYS[1], ARGV[1]) end
 return v
 """
+_POP_IF = """
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 0 end
+local body = string.byte(v, 1) == 1 and string.sub(v, 10) or string.sub(v, 2)
+if body ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+return 1
+"""
 _PURGE = (
     _LUA_EXPIRED
     + """
@@ -192,6 +207,7 @@ class RedisDictStore:
         self.key, self.ttl_key = redis_keys(env, object_id)
         self._put_nx = self.client.register_script(_PUT_NX)
         self._pop = self.client.register_script(_POP)
+        self._pop_if = self.client.register_script(_POP_IF)
         self._purge = self.client.register_script(_PURGE)
 
     @redis_errors
@@ -228,6 +244,10 @@ class RedisDictStore:
     @redis_errors
     def pop(self, key: bytes) -> bytes | None:
         return _unwrap(self._pop(keys=[self.key], args=[key]))
+
+    @redis_errors
+    def pop_if(self, key: bytes, value: bytes) -> bool:
+        return bool(self._pop_if(keys=[self.key], args=[key, value]))
 
     @redis_errors
     def len(self) -> int:

@@ -32,6 +32,33 @@ class SizeLimitExceeded(InvalidArgument):
     """A key, value or item is larger than the documented limit (the message says which)."""
 
 
+class UnpicklableValue(InvalidArgument, TypeError):
+    """A Dict value, key or Queue item cannot be serialized (a lock, a generator, an open file...);
+    the message names the key or item and the value's type. Nothing was written."""
+
+
+class UndecodableValue(LakeletError, ValueError):
+    """A stored Dict value or Queue item cannot be unpickled in this process (a class or module
+    this process lacks, a reduction that raises). The message names the key or item; the stored
+    bytes are left in place (Dict) or kept aside as a dead letter (Queue)."""
+
+
+class PoisonItem(UndecodableValue):
+    """Queue items that cannot be decoded were moved to the queue's dead letters.
+
+    ``dead_letter_ids`` are their ids in :meth:`Queue.dead_letters`; the other items of the
+    same batch were left in the queue, in order, for the next ``get``.
+    """
+
+    def __init__(self, message: str, *, dead_letter_ids: Iterable[int] = ()) -> None:
+        super().__init__(message)
+        self.dead_letter_ids = list(dead_letter_ids)
+
+
+class UndecodableValueWarning(LakeletWarning):
+    """Iterating a Dict skipped values that cannot be decoded here (the warning names their keys)."""
+
+
 class UncommittedChangesWarning(LakeletWarning):
     """A volume working copy held changes that were never committed when it was closed."""
 
@@ -40,6 +67,10 @@ __all__ = [
     "AlreadyExistsError",
     "ConflictError",
     "NotFoundError",
+    "PoisonItem",
     "SizeLimitExceeded",
     "UncommittedChangesWarning",
+    "UndecodableValue",
+    "UndecodableValueWarning",
+    "UnpicklableValue",
 ]

@@ -19,8 +19,9 @@ from . import codec
 from .aio import iter_twin, twin
 from .catalog import ObjectRecord
 from .env import Environment
+from .errors import PoisonItem
 from .objects import NamedObject
-from .queue_backends import DEFAULT_PARTITION, destroy_queue_store, open_queue_store
+from .queue_backends import DEFAULT_PARTITION, DeadLetter, Poisoned, destroy_queue_store, open_queue_store
 
 #: idle partitions (other than the default one) are dropped after this many seconds
 DEFAULT_PARTITION_TTL = 24 * 3600.0
@@ -149,7 +150,7 @@ class Queue(NamedObject):
             if part == DEFAULT_PARTITION
             else _seconds(partition_ttl, "partition_ttl", allow_none=False, allow_zero=False)
         )
-        items = [codec.dumps(v, "queue item") for v in vs]
+        items = [codec.dumps(v, f"queue item #{i}") for i, v in enumerate(vs)]
         if not items:
             return
         if self._maxsize is not None and len(items) > self._maxsize:
@@ -177,7 +178,9 @@ class Queue(NamedObject):
             server_wait = 0.0
             if block and store.blocks and lease is None:
                 server_wait = 1.0 if left is None else max(min(left, 1.0), 0.0)
-            got = store.get_many(part, n, lease, server_wait)
+            got, poisoned = store.get_many(part, n, lease, server_wait, self._decode)
+            if poisoned:
+                raise self._poison_error(part, poisoned)
             if got or not block:
                 break
             left = None if deadline is None else deadline - time.monotonic()
@@ -187,8 +190,33 @@ class Queue(NamedObject):
                 time.sleep(delay if left is None else min(delay, left))
                 delay = min(delay * 2, _MAX_POLL)
         if lease is None:
-            return [codec.loads(v) for _, v in got]
-        return [Delivery(codec.loads(v), self, part, token) for token, v in got]
+            return [v for _, v in got]
+        return [Delivery(v, self, part, token) for token, v in got]
+
+    def _decode(self, data: bytes) -> Any:
+        return codec.loads(data, "the item")
+
+    def _poison_error(self, partition: str, poisoned: list[Poisoned]) -> PoisonItem:
+        ids = [p.dead_letter_id for p in poisoned]
+        where = "the default partition" if partition == DEFAULT_PARTITION else f"partition {partition!r}"
+        reasons = "; ".join(f"#{p.dead_letter_id}: {p.error}" for p in poisoned[:3])
+        reasons += "; ..." if len(poisoned) > 3 else ""
+        return PoisonItem(
+            f"{len(poisoned)} item(s) of {self!r} ({where}) cannot be decoded in this process and were moved "
+            f"to its dead letters as {', '.join(f'#{i}' for i in ids)} (see .dead_letters()); the other items "
+            f"stay queued, in order. Why: {reasons}",
+            dead_letter_ids=ids,
+        )
+
+    @twin
+    def dead_letters(self) -> list[DeadLetter]:
+        """Items no consumer could decode (oldest first), with why; ``.data`` is the stored pickle."""
+        return self._store.dead_letters()
+
+    @twin
+    def clear_dead_letters(self) -> None:
+        """Forget every dead letter."""
+        self._store.clear_dead_letters()
 
     @twin
     def get(
@@ -239,7 +267,8 @@ class Queue(NamedObject):
         """The ``n`` oldest items, left in the queue."""
         if not isinstance(n, int) or n < 1:
             raise InvalidArgument(f"n must be a positive int, got {n!r}")
-        return [codec.loads(v) for v in self._store.peek(_partition(partition), n)]
+        raw = self._store.peek(_partition(partition), n)
+        return [codec.loads(v, f"item {i} of {self!r}") for i, v in enumerate(raw)]
 
     # ------------------------------------------------------------------ size
     @twin
@@ -269,4 +298,5 @@ class Queue(NamedObject):
 
         return queue_html(self)
 
-__all__ = ["DEFAULT_PARTITION_TTL", "DEFAULT_VISIBILITY_TIMEOUT", "Delivery", "Queue"]
+
+__all__ = ["DEFAULT_PARTITION_TTL", "DEFAULT_VISIBILITY_TIMEOUT", "DeadLetter", "Delivery", "Queue"]
