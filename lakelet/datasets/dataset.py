@@ -229,7 +229,8 @@ class Dataset:
     def _take_arrow(self, name: str, rows: np.ndarray) -> pa.Array:
         column = self.schema[name]
         n = len(rows)
-        if n and rows[-1] - rows[0] == n - 1 and (n == 1 or bool(np.all(np.diff(rows) == 1))):
+        nearby = self._writer.kind in ("local", "memory")  # remote: take() may read only the needed byte ranges
+        if n and nearby and rows[-1] - rows[0] == n - 1 and (n == 1 or bool(np.all(np.diff(rows) == 1))):
             whole = self._state.column(self._loader, column.id, column.type.arrow)
             return whole.slice(int(rows[0]), n).combine_chunks()
         return self._state.take(self._loader, column, rows)

@@ -12,6 +12,12 @@ used to skip pieces a query's filter cannot match.
 Local files are memory-mapped (zero copy: a query touches only the pages of
 the columns it reads); remote files are fetched whole, column by column, and
 kept in a per-handle LRU cache (immutable, so never stale).
+
+Remote column files are written as record batches of a fixed number of rows
+(recorded in the file's schema metadata), so a few random rows cost the
+file's footer and the batches holding them — byte ranges, not whole columns
+(:meth:`ColumnLoader.take`). An Arrow IPC file ends with a footer listing
+every batch's offset, which is what makes this possible.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from .storage_io import Reader, Writer, parallel_map, translated
@@ -68,13 +75,35 @@ class Piece:
         )
 
 
-def serialize_array(array: pa.Array, compression: str | None) -> bytes:
-    """An Arrow IPC file holding ``array`` as the single column ``v`` of one record batch."""
-    batch = pa.record_batch([array], names=["v"])
+#: schema metadata key: rows per record batch of a column file (absent: one batch)
+BATCH_ROWS_KEY = b"lakelet.batch_rows"
+#: target bytes of one record batch in a remote file: one ranged GET per random row costs about this much
+BATCH_TARGET_BYTES = 64 * 1024
+_MIN_BATCH_ROWS = 256
+
+
+def batch_rows_for(array: pa.Array) -> int:
+    """Rows per record batch so that a batch holds about :data:`BATCH_TARGET_BYTES`."""
+    per_row = max(1, array.nbytes // max(1, len(array)))
+    rows = max(_MIN_BATCH_ROWS, BATCH_TARGET_BYTES // per_row)
+    return int(min(rows, max(len(array), 1)))
+
+
+def serialize_array(array: pa.Array, compression: str | None, *, batched: bool = True) -> bytes:
+    """An Arrow IPC file holding ``array`` as the single column ``v``.
+
+    ``batched``: in record batches of :func:`batch_rows_for` rows (remote files,
+    for ranged random reads); otherwise one batch (memory-mapped local files).
+    """
+    step = batch_rows_for(array) if batched and len(array) > _MIN_BATCH_ROWS else max(len(array), 1)
+    schema = pa.schema([pa.field("v", array.type)], metadata={BATCH_ROWS_KEY: str(step).encode()})
     sink = pa.BufferOutputStream()
     options = pa.ipc.IpcWriteOptions(compression=compression)
-    with pa.ipc.new_file(sink, batch.schema, options=options) as w:
-        w.write_batch(batch)
+    with pa.ipc.new_file(sink, schema, options=options) as w:
+        if len(array) == 0:
+            w.write_batch(pa.record_batch([array], schema=schema))
+        for start in range(0, len(array), step):
+            w.write_batch(pa.record_batch([array.slice(start, step)], schema=schema))
     return sink.getvalue().to_pybytes()
 
 
@@ -84,7 +113,7 @@ def write_array(writer: Writer, path: str, array: pa.Array, compression: str | N
         array = array.combine_chunks()
     local = writer.local_path(path)
     if local is None:
-        writer.set(path, serialize_array(array, compression))
+        writer.set(path, serialize_array(array, compression, batched=writer.kind != "memory"))
         return
     batch = pa.record_batch([array], names=["v"])
     options = pa.ipc.IpcWriteOptions(compression=compression)
@@ -118,6 +147,9 @@ class ColumnLoader:
         self._cache: OrderedDict[str, tuple[pa.Array, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._footers: OrderedDict[str, tuple[pa.ipc.RecordBatchFileReader, threading.Lock]] = OrderedDict()
+        #: bytes of record batches fetched by ranged reads (decoded size; for tests and benchmarks)
+        self.ranged_bytes = 0
 
     def load(self, path: str) -> pa.Array:
         with self._lock:
@@ -137,6 +169,41 @@ class ColumnLoader:
         self._remember(path, array, size)
         return array
 
+    def take(self, path: str, rows: np.ndarray) -> pa.Array:
+        """Values at ``rows`` of the column file ``path``: whole-file load when local, cached or when most
+        batches are wanted; otherwise only the footer and the record batches holding ``rows`` are fetched."""
+        with self._lock:
+            cached = self._cache.get(path)
+        if cached is not None or self.reader.kind in ("local", "memory"):
+            return _take(self.load(path), rows)
+        opened, guard = self._ranged(path)
+        step = int((opened.schema.metadata or {}).get(BATCH_ROWS_KEY, b"0"))
+        batches = np.unique(rows // step) if step else np.zeros(0, dtype=np.int64)
+        if not step or opened.num_record_batches < 2 or len(batches) * 4 > opened.num_record_batches:
+            return _take(self.load(path), rows)
+        with guard, translated(self.reader.full(path), self.reader.kind):  # one file position per handle
+            parts = {int(b): opened.get_batch(int(b)).column(0) for b in batches}
+        self.ranged_bytes += sum(p.nbytes for p in parts.values())
+        first = {b: i for i, b in enumerate(parts)}
+        offsets = np.cumsum([0, *[len(p) for p in parts.values()]])
+        where = np.array([offsets[first[int(r // step)]] + r % step for r in rows], dtype=np.int64)
+        return _take(pa.concat_arrays(list(parts.values())), where)
+
+    def _ranged(self, path: str) -> tuple[pa.ipc.RecordBatchFileReader, threading.Lock]:
+        """An IPC file reader over ranged GETs of a remote file (the footer is read once and kept)."""
+        with self._lock:
+            found = self._footers.get(path)
+        if found is None:
+            full = self.reader.full(path)
+            with translated(full, self.reader.kind):
+                handle = self.reader.fs.open(full, "rb", block_size=64 * 1024, cache_type="bytes")
+                found = (pa.ipc.open_file(pa.PythonFile(handle, mode="r")), threading.Lock())
+            with self._lock:
+                self._footers[path] = found
+                while len(self._footers) > 256:
+                    self._footers.popitem(last=False)
+        return found
+
     def load_many(self, paths: list[str]) -> list[pa.Array]:
         """Load several column files; remote ones in parallel (bounded by ``concurrency()``)."""
         if self.reader.kind in ("local", "memory"):
@@ -152,6 +219,11 @@ class ColumnLoader:
             while self._bytes > self.max_bytes and len(self._cache) > 1:
                 _, (_, old_size) = self._cache.popitem(last=False)
                 self._bytes -= old_size
+
+
+def _take(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
+    out = values.take(pa.array(rows, type=pa.int64()))
+    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
 
 
 def source_array(loader: ColumnLoader, source: Source) -> pa.Array:

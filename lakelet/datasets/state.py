@@ -103,17 +103,23 @@ class State:
         if (where == where[0]).all():  # one piece: one take
             piece = self.pieces[int(where[0])]
             local = indices - self.offsets[where[0]]
-            return _take(self.chunk(loader, piece, column_id), local)
+            return self._take_piece(loader, piece, column_id, local)
         order = np.argsort(where, kind="stable")
         parts = []
         for p in np.unique(where):
             sel = order[where[order] == p]
             piece = self.pieces[int(p)]
-            parts.append(_take(self.chunk(loader, piece, column_id), indices[sel] - self.offsets[p]))
+            parts.append(self._take_piece(loader, piece, column_id, indices[sel] - self.offsets[p]))
         combined = pa.concat_arrays(parts)
         inverse = np.empty(len(indices), dtype=np.int64)
         inverse[np.concatenate([order[where[order] == p] for p in np.unique(where)])] = np.arange(len(indices))
         return combined.take(pa.array(inverse))
+
+    def _take_piece(self, loader: ColumnLoader, piece: Piece, column_id: str, local: np.ndarray) -> pa.Array:
+        source = piece.columns.get(column_id)
+        if isinstance(source, str):  # a file: the loader may read just the byte ranges holding these rows
+            return loader.take(source, local)
+        return _take(self.chunk(loader, piece, column_id), local)
 
     # ---------------------------------------------------------------- edits (each returns a new State)
     def with_schema(self, schema: Schema) -> State:
