@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..errors import InvalidArgument, LakeletError, LakeletWarning, PreconditionFailed
+from ..errors import InvalidArgument, InvalidPath, LakeletError, LakeletWarning, PreconditionFailed
 
 
 class NotFoundError(LakeletError, LookupError):
@@ -30,6 +30,10 @@ class ConflictError(PreconditionFailed):
 
 class SizeLimitExceeded(InvalidArgument):
     """A key, value or item is larger than the documented limit (the message says which)."""
+
+
+class FileDirectoryConflict(InvalidPath):
+    """A volume path would be both a file and a folder (``ff`` and ``ff/g``); nothing was committed."""
 
 
 class UnpicklableValue(InvalidArgument, TypeError):
@@ -66,6 +70,7 @@ class UncommittedChangesWarning(LakeletWarning):
 __all__ = [
     "AlreadyExistsError",
     "ConflictError",
+    "FileDirectoryConflict",
     "NotFoundError",
     "PoisonItem",
     "SizeLimitExceeded",

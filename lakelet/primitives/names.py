@@ -58,7 +58,14 @@ def normalize_path(path: object, *, allow_root: bool = True) -> str:
         raise InvalidPath(f"path {path!r:.200} holds a backslash; separate components with '/'")
     if _DRIVE.match(path) or path.startswith("~"):
         raise InvalidPath(f"{path!r:.200} is a path on this machine, not inside the volume")
-    if len(path.encode()) > MAX_PATH:
+    try:
+        encoded = path.encode()
+    except UnicodeEncodeError as e:  # lone surrogates: a file name os.fsdecode could not decode
+        raise InvalidPath(
+            f"path {path!r:.200} is not valid UTF-8 text (a file name in another encoding?); "
+            "volume paths are stored as UTF-8"
+        ) from e
+    if len(encoded) > MAX_PATH:
         raise InvalidPath(f"path is longer than {MAX_PATH} bytes: {path[:80]!r}...")
     parts: list[str] = []
     for part in path.split("/"):

@@ -18,7 +18,7 @@ from ._redis import connect, redis_errors
 from ._sqlite import SqliteFile
 from .entries import Stored
 from .env import Environment
-from .errors import AlreadyExistsError, ConflictError
+from .errors import AlreadyExistsError, ConflictError, FileDirectoryConflict
 
 Changes = Mapping[str, Stored | None]  # None deletes the path
 
@@ -37,6 +37,25 @@ class VolumeMeta(Protocol):
         ``base`` None skips the history check (a blind write). Paths in
         ``create_only`` must not exist (else :class:`AlreadyExistsError`).
         """
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _below_a_file(path: str, file: str) -> FileDirectoryConflict:
+    return FileDirectoryConflict(
+        f"cannot store {path!r}: {file!r} is a file in this volume, so it cannot also be a folder "
+        "(remove it in the same commit to replace it by a folder)"
+    )
+
+
+def _is_a_folder(path: str) -> FileDirectoryConflict:
+    return FileDirectoryConflict(
+        f"cannot store the file {path!r}: {path!r} is a folder in this volume "
+        "(remove it recursively in the same commit to replace it by a file)"
+    )
 
 
 def _conflict(paths: list[str]) -> ConflictError:
@@ -127,10 +146,32 @@ class SqliteVolumeMeta:
             conn.executemany("DELETE FROM entries WHERE path=?", [(p,) for p, s in changes.items() if s is None])
             conn.executemany("INSERT INTO log VALUES (?, ?)", [(version, p) for p in changes])
             conn.execute("UPDATE head SET version=?", (version,))
+            _check_file_or_folder(conn, [p for p, s in changes.items() if s is not None])  # raising rolls back
         return version
 
     def close(self) -> None:
         self.db.close()
+
+
+def _check_file_or_folder(conn, stored: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """After a commit's changes are applied (inside its transaction): no stored path may lie below
+    another file, nor hold files below itself."""
+    if not stored:
+        return
+    folders = sorted({a for p in stored for a in _ancestors(p)})
+    row = conn.execute(
+        "SELECT path FROM entries WHERE path IN (SELECT value FROM json_each(?)) LIMIT 1", (json.dumps(folders),)
+    ).fetchone()
+    if row is not None:
+        path = next(p for p in stored if p.startswith(row[0] + "/"))
+        raise _below_a_file(path, row[0])
+    row = conn.execute(
+        "SELECT c.value FROM json_each(?) c WHERE EXISTS "
+        "(SELECT 1 FROM entries e WHERE e.path >= c.value || '/' AND e.path < c.value || '0') LIMIT 1",
+        (json.dumps(stored),),
+    ).fetchone()
+    if row is not None:
+        raise _is_a_folder(row[0])
 
 
 # ----------------------------------------------------------------------------- Redis
@@ -157,15 +198,63 @@ if ARGV[1] ~= '' and tonumber(ARGV[1]) < head then
   end
   if #clash > 0 then return {-1, unpack(clash)} end
 end
+-- a path is never both a file and a folder: KEYS[3] counts the files below each folder
+-- (built once from the entries when missing; the field '' marks it built)
+local function ancestors(p)
+  local out, pos = {}, 0
+  while true do
+    local j = string.find(p, '/', pos + 1, true)
+    if not j then return out end
+    out[#out + 1] = string.sub(p, 1, j - 1)
+    pos = j
+  end
+end
+if redis.call('HEXISTS', KEYS[3], '') == 0 then
+  for _, p in ipairs(redis.call('HKEYS', KEYS[1])) do
+    for _, a in ipairs(ancestors(p)) do redis.call('HINCRBY', KEYS[3], a, 1) end
+  end
+  redis.call('HSET', KEYS[3], '', 1)
+end
+local sets, dels, existed, gone_below = {}, {}, {}, {}
+for i = first, #ARGV, 2 do
+  local p = ARGV[i]
+  existed[p] = redis.call('HEXISTS', KEYS[1], p) == 1
+  if ARGV[i + 1] == '' then
+    dels[p] = true
+    if existed[p] then
+      for _, a in ipairs(ancestors(p)) do gone_below[a] = (gone_below[a] or 0) + 1 end
+    end
+  else
+    sets[p] = true
+  end
+end
+for i = first, #ARGV, 2 do
+  local p = ARGV[i]
+  if sets[p] then
+    for _, a in ipairs(ancestors(p)) do
+      if sets[a] or (not dels[a] and redis.call('HEXISTS', KEYS[1], a) == 1) then return {-3, a, p} end
+    end
+    if tonumber(redis.call('HGET', KEYS[3], p) or '0') - (gone_below[p] or 0) > 0 then return {-4, p} end
+  end
+end
 local version = head + 1
 local log = ARGV[2] .. version
 for i = first, #ARGV, 2 do
+  local p = ARGV[i]
   if ARGV[i + 1] == '' then
-    redis.call('HDEL', KEYS[1], ARGV[i])
+    redis.call('HDEL', KEYS[1], p)
+    if existed[p] then
+      for _, a in ipairs(ancestors(p)) do
+        if redis.call('HINCRBY', KEYS[3], a, -1) <= 0 then redis.call('HDEL', KEYS[3], a) end
+      end
+    end
   else
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    redis.call('HSET', KEYS[1], p, ARGV[i + 1])
+    if not existed[p] then
+      for _, a in ipairs(ancestors(p)) do redis.call('HINCRBY', KEYS[3], a, 1) end
+    end
   end
-  redis.call('SADD', log, ARGV[i])
+  redis.call('SADD', log, p)
 end
 redis.call('SET', KEYS[2], version)
 return {version}
@@ -203,6 +292,7 @@ class RedisVolumeMeta:
         self.client = connect(env.redis_url)  # type: ignore[arg-type]
         base = redis_base(env, object_id)
         self.entries_key, self.head_key, self.log_prefix = base + ":entries", base + ":head", base + ":log:"
+        self.folders_key = base + ":folders"  # folder -> number of files below it (see _COMMIT)
         self._commit = self.client.register_script(_COMMIT)
         self._changes = self.client.register_script(_CHANGES)
 
@@ -246,7 +336,11 @@ class RedisVolumeMeta:
         args: list[str | int] = ["" if base is None else base, self.log_prefix, len(create_only), *sorted(create_only)]
         for path, stored in changes.items():
             args += [path, "" if stored is None else stored.dumps()]
-        out = self._commit(keys=[self.entries_key, self.head_key], args=args)
+        out = self._commit(keys=[self.entries_key, self.head_key, self.folders_key], args=args)
+        if out[0] == -3:
+            raise _below_a_file(out[2].decode(), out[1].decode())
+        if out[0] == -4:
+            raise _is_a_folder(out[1].decode())
         if out[0] == -2:
             paths = [p.decode() for p in out[1:]]
             raise AlreadyExistsError(
@@ -260,7 +354,9 @@ class RedisVolumeMeta:
     @redis_errors
     def destroy(self) -> None:
         head = self.head()
-        keys = [self.entries_key, self.head_key] + [f"{self.log_prefix}{v}" for v in range(1, head + 1)]
+        keys = [self.entries_key, self.head_key, self.folders_key] + [
+            f"{self.log_prefix}{v}" for v in range(1, head + 1)
+        ]
         for start in range(0, len(keys), 1000):
             self.client.delete(*keys[start : start + 1000])
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import stat
 import sys
 import threading
 import warnings
@@ -20,9 +21,11 @@ import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..errors import InvalidPath
 from .blobs import Blobs, LocalFile
 from .entries import Stored
 from .errors import ConflictError, UncommittedChangesWarning
+from .local_files import file_kind
 from .names import normalize_path
 from .volume_meta import VolumeMeta
 
@@ -97,15 +100,17 @@ class WorkingCopy:
                 local = Path(dirpath, name)
                 if _TMP_MARK in name:
                     continue
-                if local.is_symlink():
-                    warnings.warn(
-                        f"{local} is a symlink; volumes store regular files only, so it is not committed",
-                        UncommittedChangesWarning,
-                        stacklevel=4,
-                    )
+                st = local.lstat()
+                if not stat.S_ISREG(st.st_mode):  # a FIFO would block the upload forever
+                    kind = "a symlink" if stat.S_ISLNK(st.st_mode) else file_kind(st.st_mode)
+                    _skip(f"{local} is {kind}; volumes store regular files only, so it is not committed")
                     continue
-                rel = local.relative_to(self.root).as_posix()
-                yield normalize_path(rel, allow_root=False), local, local.stat()
+                try:
+                    path = normalize_path(local.relative_to(self.root).as_posix(), allow_root=False)
+                except InvalidPath as e:
+                    _skip(f"{local} is not committed: {e}")
+                    continue
+                yield path, local, st
 
     # ------------------------------------------------------------------ commit / reload
     def commit(self) -> int:
@@ -164,6 +169,10 @@ class WorkingCopy:
                     _warn_uncommitted(self.label, self.root, status)
             if self.owned:
                 shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _skip(message: str) -> None:
+    warnings.warn(message, UncommittedChangesWarning, stacklevel=5)
 
 
 def _warn_uncommitted(label: str, root: Path, status: Status) -> None:
