@@ -31,6 +31,7 @@ from .errors import (
     ReadOnlyLocation,
     StorageCorruption,
     StorageFull,
+    StorageKeyNotFound,
 )
 from .locations.abc import Blob, EntryInfo, Location, ReadValue, Usage, translate_errors
 from .locations.levels import Levels
@@ -58,6 +59,11 @@ class HashKeyStorage:
     def __init__(self, location: Location | str | os.PathLike[str] | Any, *, verify: bool = False) -> None:
         self.location: Location = open_location(location)
         self.verify_reads = verify
+
+    @property
+    def records(self) -> Records:
+        """The named records beside the values (cache index entries...): see :class:`Records`."""
+        return Records(self.location)
 
     # ------------------------------------------------------------------ writing
     def write(self, value: bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO | Any) -> str:
@@ -258,6 +264,43 @@ class HashKeyStorage:
         from .jupyter.widgets import LakeBrowser
 
         return LakeBrowser(self, **options)
+
+class Records:
+    """Named records of a storage: a second, small namespace beside the content-addressed values.
+
+    Names are ``/``-separated segments of ``[A-Za-z0-9._-]``. Records are never listed by
+    :meth:`HashKeyStorage.keys` and never verified as content. ``put`` is create-only
+    unless ``replace=True``, and a replaced record is never briefly missing.
+    """
+
+    __slots__ = ("location",)
+
+    def __init__(self, location: Location) -> None:
+        self.location = location
+
+    def get(self, name: str) -> bytes:
+        """The bytes of record ``name``; raises :class:`~lakelet.StorageKeyNotFound` (a ``KeyError``)."""
+        return self.location.read_record(name)
+
+    def put(self, name: str, data: bytes, *, replace: bool = False) -> bool:
+        """Store ``data`` as ``name``; False (nothing changed) if it exists and ``replace`` is False."""
+        return self.location.write_record(name, data, replace=replace)
+
+    def delete(self, name: str) -> bool:
+        """Remove record ``name``; True if it existed."""
+        return self.location.delete_record(name)
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        """Names of the records starting with ``prefix``."""
+        return self.location.list_records(prefix)
+
+    def __contains__(self, name: object) -> bool:
+        try:
+            self.get(name)  # type: ignore[arg-type]
+        except StorageKeyNotFound:
+            return False
+        return True
+
 
 class _Prefixed:
     """A reader that first returns an already-read head, then the rest of a stream."""

@@ -126,6 +126,9 @@ class Location(ABC):
     listable: bool = True
     #: short name of the backend, shown in topology views
     kind: str = "location"
+    #: does a value written here outlive this process? Composites that must store a value
+    #: somewhere durable (``Levels``) write on until a durable member holds it.
+    durable: bool = True
 
     # --------------------------------------------------------------------------- the SPI
     @abstractmethod
@@ -147,6 +150,30 @@ class Location(ABC):
     @abstractmethod
     def keys(self) -> Iterator[str]:
         """Every stored key, in no particular order."""
+
+    # --------------------------------------------------------------------------- named records
+    # A second, small namespace beside the content-addressed values: named, create-only
+    # (replaceable atomically on request), never listed by keys(). See locations/_records.py.
+    def read_record(self, name: str) -> bytes:
+        """The bytes of record ``name``; raises :class:`StorageKeyNotFound`."""
+        raise self._no_records()
+
+    def write_record(self, name: str, data: bytes, *, replace: bool = False) -> bool:
+        """Store record ``name`` atomically. Create-only unless ``replace``: returns False (and
+        changes nothing) when the record exists; True when ``data`` was stored. A replaced
+        record is never briefly missing. Read-only locations raise :class:`ReadOnlyLocation`."""
+        raise self._no_records()
+
+    def delete_record(self, name: str) -> bool:
+        """Remove record ``name``; True if it was there."""
+        raise self._no_records()
+
+    def list_records(self, prefix: str = "") -> Iterator[str]:
+        """Names of the records starting with ``prefix``, in no particular order."""
+        raise self._no_records()
+
+    def _no_records(self) -> StorageError:
+        return StorageInternalError(f"{type(self).__name__} keeps no named records", location=self)
 
     # --------------------------------------------------------------------------- defaults
     @property
@@ -232,6 +259,7 @@ class Location(ABC):
             "url": self.url,
             "writable": self.writable,
             "listable": self.listable,
+            "durable": self.durable,
             "children": [child.describe() for child in self.children()],
         }
 

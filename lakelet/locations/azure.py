@@ -105,6 +105,15 @@ class Azure(FsspecLocation):
             self._make_container()
             super()._publish(path, blob)
 
+    def _container_missing(self, error: BaseException) -> bool:
+        return isinstance(error, FileNotFoundError | self._azure.ResourceNotFoundError)
+
+    def _create_container(self) -> bool:
+        if not self.create_container:
+            return False
+        self._make_container()
+        return True
+
     def _make_container(self) -> None:
         # Straight to the SDK: adlfs.mkdir reports "already exists" as a ValueError.
         from fsspec.asyn import sync

@@ -5,6 +5,7 @@ Layout (shared by a plain path and ``Disk(path)``)::
     root/
       .lakelet-location.json   layout marker, written once
       .tmp/                    writes in progress (never visible as values)
+      .records/<name>          named records (cache index entries...), not values
       ab/cdef...               the value of key "abcdef..." (read-only file)
 
 A value is written to a unique file in ``.tmp`` and then renamed (or hard-linked)
@@ -27,12 +28,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .._hashing import validate_key
-from ..errors import InvalidArgument, StorageInternalError
+from ..errors import InvalidArgument, StorageInternalError, StorageKeyNotFound
+from ._records import record_bytes, validate_record_name, validate_record_prefix
 from ._usage import UsageCounter
 from .abc import Blob, EntryInfo, Location, Usage, now, translate_errors
 
 LAYOUT = {"layout": "lakelet-hash-v1", "fanout": 2, "hash": "sha256"}
 _MARKER = ".lakelet-location.json"
+_RECORDS = ".records"
 _HEX = frozenset("0123456789abcdef")
 
 
@@ -291,6 +294,76 @@ class Disk(Location):
                 return False
         self._usage.removed(size)
         return True
+
+    # ------------------------------------------------------------------------------ records
+    def _record_file(self, name: str) -> str:
+        return f"{self._root}/{_RECORDS}/{validate_record_name(name)}"
+
+    def read_record(self, name: str) -> bytes:
+        path = self._record_file(name)
+        with translate_errors(self, name):
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except (FileNotFoundError, NotADirectoryError):
+                raise StorageKeyNotFound("no such record", location=self, key=name) from None
+            try:
+                return _read_fd(fd)
+            finally:
+                os.close(fd)
+
+    def write_record(self, name: str, data: bytes, *, replace: bool = False) -> bool:
+        """Written to a temporary in ``.tmp``, then linked (create-only: fails if present) or
+        renamed over the old record (replace: atomic, never missing)."""
+        path = self._record_file(name)
+        data = record_bytes(data, name)
+        self._require_writable(name)
+        self._prepare()
+        tmp = f"{self._tmp}/record-{uuid.uuid4().hex}"
+        with translate_errors(self, name):
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
+                try:
+                    _write_fd(fd, memoryview(data))
+                    if self.fsync:
+                        os.fsync(fd)
+                finally:
+                    os.close(fd)
+                op = (lambda: os.replace(tmp, path)) if replace else (lambda: os.link(tmp, path))
+                try:
+                    self._place(op, Path(path))
+                except FileExistsError:
+                    return False  # create-only: the record is there already
+                if self.fsync:
+                    _fsync_dir(Path(path).parent)
+                return True
+            finally:
+                try:
+                    os.unlink(tmp)
+                except FileNotFoundError:
+                    pass  # renamed into place (or never made)
+
+    def delete_record(self, name: str) -> bool:
+        path = self._record_file(name)
+        self._require_writable(name)
+        with translate_errors(self, name):
+            try:
+                os.unlink(path)
+            except (FileNotFoundError, NotADirectoryError):
+                return False
+        return True
+
+    def list_records(self, prefix: str = "") -> Iterator[str]:
+        validate_record_prefix(prefix)
+        base = f"{self._root}/{_RECORDS}"
+        folder, _, _ = prefix.rpartition("/")  # walk only below the folder the prefix names
+        start = f"{base}/{folder}" if folder else base
+        with translate_errors(self):
+            for top, _dirs, files in os.walk(start):
+                rel = top[len(base) + 1 :]
+                for file in files:
+                    name = f"{rel}/{file}" if rel else file
+                    if name.startswith(prefix):
+                        yield name
 
     # ------------------------------------------------------------------------------ listing
     def _scan(self) -> Iterator[os.DirEntry[str]]:

@@ -2,7 +2,8 @@
 
 A write goes to the first member that is writable and has room for the value
 (its ``max_size`` cap or the free space of its disk); a read finds the key in
-whichever member holds it.
+whichever member holds it. Named records live in the first writable durable
+member (the first writable one if none is durable) and are read from any member.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidArgument, StorageKeyNotFound
+from ..errors import InvalidArgument, ReadOnlyLocation, StorageKeyNotFound
 from ._search import first_hit
 from .abc import Blob, EntryInfo, Location, ReadValue, Usage
 
@@ -36,6 +37,12 @@ class Fanout(Location):
     @property
     def listable(self) -> bool:  # type: ignore[override]
         return any(loc.listable for loc in self.locations)
+
+    @property
+    def durable(self) -> bool:  # type: ignore[override]
+        """True if wherever a write lands is durable (every writable member is)."""
+        writers = [loc for loc in self.locations if loc.writable]
+        return bool(writers) and all(loc.durable for loc in writers)
 
     @property
     def url(self) -> str:
@@ -125,6 +132,55 @@ class Fanout(Location):
                     if entry.key not in seen:
                         seen.add(entry.key)
                         yield entry
+
+    # ------------------------------------------------------------------ records
+    def _record_member(self, name: str) -> Location:
+        writers = [loc for loc in self.locations if loc.writable]
+        if not writers:
+            raise ReadOnlyLocation("no member of this fanout accepts writes", location=self, key=name)
+        return next((loc for loc in writers if loc.durable), writers[0])
+
+    def read_record(self, name: str) -> bytes:
+        for loc in self.locations:
+            try:
+                return loc.read_record(name)
+            except StorageKeyNotFound:
+                continue
+        raise StorageKeyNotFound("no such record", location=self, key=name)
+
+    def write_record(self, name: str, data: bytes, *, replace: bool = False) -> bool:
+        target = self._record_member(name)
+        others = [loc for loc in self.locations if loc is not target]
+        if not replace:
+            for loc in others:
+                try:
+                    loc.read_record(name)
+                except StorageKeyNotFound:
+                    continue
+                return False  # create-only: another member holds it
+        if not target.write_record(name, data, replace=replace):
+            return False
+        if replace:
+            for loc in others:
+                if loc.writable:
+                    loc.delete_record(name)  # never shadows the new one: reads find one copy only
+        return True
+
+    def delete_record(self, name: str) -> bool:
+        self._require_writable(name)
+        deleted = False
+        for loc in self.locations:
+            if loc.writable:
+                deleted = loc.delete_record(name) or deleted
+        return deleted
+
+    def list_records(self, prefix: str = "") -> Iterator[str]:
+        seen: set[str] = set()
+        for loc in self.locations:
+            for name in loc.list_records(prefix):
+                if name not in seen:
+                    seen.add(name)
+                    yield name
 
     def capacity(self) -> int | None:
         caps = [loc.capacity() for loc in self.locations]

@@ -4,6 +4,7 @@ The layout is Disk's, so a lake folder copied into a bucket (or served by
 nginx) reads as the same location::
 
     <root>/ab/<remaining 62 hex>     the value of key "ab..."
+    <root>/.records/<name>           a named record (not a value; see ``_records.py``)
 
 Anything else under the root (a ``.lakelet-location.json`` marker, ``.tmp``
 folders, half-uploaded temp names) is ignored by listing.
@@ -31,11 +32,23 @@ from email.utils import parsedate_to_datetime
 from typing import Any, BinaryIO
 
 from .._hashing import validate_key
-from ..errors import InvalidArgument, StorageError, StorageInternalError
+from ..errors import InvalidArgument, StorageError, StorageInternalError, StorageKeyNotFound
+from ._records import record_bytes, validate_record_name, validate_record_prefix
 from ._usage import UsageCounter
 from .abc import Blob, EntryInfo, ErrorMap, Location, Usage, translate_errors
 
 _KEY_TAIL = re.compile(r"([0-9a-f]{2})/([0-9a-f]{62})")
+_RECORDS = ".records"
+
+
+def _is_record_name(name: str) -> bool:
+    """Whether a listed path is a record (and not, say, an SFTP upload's temporary)."""
+    try:
+        validate_record_name(name)
+    except InvalidArgument:
+        return False
+    last = name.rpartition("/")[2]
+    return not (last.startswith(".") and last.endswith(".tmp"))
 
 
 class FsspecLocation(Location):
@@ -95,6 +108,23 @@ class FsspecLocation(Location):
                 self.fs.put_file(str(blob.path), path, mode="create")
         except FileExistsError:
             return  # another writer stored this key first: equal content by construction
+
+    def _put_record(self, path: str, data: bytes, replace: bool) -> bool:
+        """Store a record's bytes at ``path`` in one atomic PUT: conditional (create-only, False if
+        present) or overwriting (an object store replaces an object atomically)."""
+        try:
+            self.fs.pipe_file(path, data, mode="overwrite" if replace else "create")
+        except FileExistsError:
+            return False
+        return True
+
+    def _container_missing(self, error: BaseException) -> bool:
+        """Whether a write failed because the bucket/container does not exist (yet)."""
+        return isinstance(error, FileNotFoundError)
+
+    def _create_container(self) -> bool:
+        """Create the bucket/container a write found missing; False if this backend cannot."""
+        return False
 
     def _is_missing(self, error: FileNotFoundError) -> bool:
         """Whether a FileNotFoundError from the client means the object is absent (and not,
@@ -216,6 +246,63 @@ class FsspecLocation(Location):
         if self.max_size is None:
             return True
         return self._usage.get()[0] + size <= self.max_size
+
+    # ------------------------------------------------------------------ records
+    def _record_path(self, name: str) -> str:
+        return f"{self.root}/{_RECORDS}/{validate_record_name(name)}"
+
+    def read_record(self, name: str) -> bytes:
+        path = self._record_path(name)
+        with self.errors(name):
+            try:
+                return self.fs.cat_file(path)
+            except FileNotFoundError as e:
+                if self._is_missing(e):
+                    raise StorageKeyNotFound("no such record", location=self, key=name) from None
+                raise
+
+    def write_record(self, name: str, data: bytes, *, replace: bool = False) -> bool:
+        path = self._record_path(name)
+        data = record_bytes(data, name)
+        self._require_writable(name)
+        with self.errors(name):
+            try:
+                return self._put_record(path, data, replace)
+            except Exception as e:
+                if not self._container_missing(e) or not self._create_container():
+                    raise
+                return self._put_record(path, data, replace)
+
+    def delete_record(self, name: str) -> bool:
+        path = self._record_path(name)
+        self._require_writable(name)
+        with self.errors(name):
+            if not self.fs.exists(path):  # object stores delete missing objects silently: ask first
+                return False
+            try:
+                self.fs.rm_file(path)
+            except FileNotFoundError:
+                return False
+        return True
+
+    def list_records(self, prefix: str = "") -> Iterator[str]:
+        validate_record_prefix(prefix)
+        base = f"{self.root}/{_RECORDS}/" if self.root else f"{_RECORDS}/"
+        folder, _, _ = prefix.rpartition("/")  # list only below the folder the prefix names
+        with self.errors():
+            try:
+                found = self.fs.find(base + folder if folder else base.rstrip("/"), withdirs=False)
+            except FileNotFoundError:
+                return
+        for path in found:
+            path = path.rstrip("/")
+            if not path.startswith(base):
+                path = self.fs._strip_protocol(path)
+                if not path.startswith(base):
+                    continue
+            name = path[len(base) :]
+            if name.startswith(prefix) and _is_record_name(name):
+                yield name
 
     # ------------------------------------------------------------------ listing
     def _listing(self) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -84,17 +84,22 @@ class GCS(FsspecLocation):
         try:
             super()._publish(path, blob)
         except FileNotFoundError:
-            if not self.create_bucket:
+            if not self._create_container():
                 raise
-            try:
-                self.fs.mkdir(self.bucket, create_parents=True)
-            except FileExistsError:
-                pass  # created concurrently
-            except self._http_error as e:
-                if getattr(e, "code", None) != 409:
-                    raise
-                # 409 Conflict: created concurrently
             super()._publish(path, blob)
+
+    def _create_container(self) -> bool:
+        if not self.create_bucket:
+            return False
+        try:
+            self.fs.mkdir(self.bucket, create_parents=True)
+        except FileExistsError:
+            pass  # created concurrently
+        except self._http_error as e:
+            if getattr(e, "code", None) != 409:
+                raise
+            # 409 Conflict: created concurrently
+        return True
 
     def _close_fs(self, fs: Any) -> None:
         session = getattr(fs, "_session", None)

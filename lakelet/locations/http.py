@@ -32,6 +32,7 @@ from ..errors import (
     StorageKeyNotFound,
     StorageNetworkConnectionError,
 )
+from ._records import validate_record_prefix
 from .fsspec_location import FsspecLocation, require
 
 # <a href="name">label</a>   21-Nov-2026 13:59     1234
@@ -49,6 +50,7 @@ class Nginx(FsspecLocation):
     """
 
     kind = "http"
+    durable = False  # read-only: nothing is ever written here
 
     def __init__(
         self,
@@ -125,6 +127,29 @@ class Nginx(FsspecLocation):
         for name, is_folder, info in _parse_autoindex(page):
             if is_folder == folders and pattern.fullmatch(name):
                 yield name, info
+
+    def list_records(self, prefix: str = "") -> Iterator[str]:
+        """Records from the autoindex pages of ``.records/`` and its folders."""
+        validate_record_prefix(prefix)
+
+        def walk(rel: str) -> Iterator[str]:
+            url = f"{self.base_url}.records/{rel}"
+            with self.errors():
+                try:
+                    page = self.fs.cat_file(url)
+                except FileNotFoundError:
+                    return
+            for name, is_folder, _ in _parse_autoindex(page):
+                if name in ("", ".", ".."):
+                    continue
+                path = f"{rel}{name}"
+                if is_folder:
+                    if prefix.startswith(path + "/") or path.startswith(prefix):
+                        yield from walk(path + "/")
+                elif path.startswith(prefix):
+                    yield path
+
+        yield from walk("")
 
     def describe(self) -> dict[str, Any]:
         d = super().describe()

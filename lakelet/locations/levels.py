@@ -1,10 +1,19 @@
-"""``Levels``: a cache hierarchy with copy-on-read.
+"""``Levels``: a cache hierarchy with copy-on-read, durable on write.
 
-A write goes to the first level that is writable and accepts the value. A read
-asks the levels top-down; a hit at a lower level is copied into every higher
-level that replicates (``Level(..., write=False)`` levels are filled only that
-way). A verified read that meets a corrupt copy deletes it, reads on, and the
-copy-on-read puts good bytes back: the hierarchy heals itself.
+A write goes top-down into every level that is writable and accepts the value,
+up to and including the first *durable* one (``Location.durable``): volatile
+levels above it (process memory, a Redis cache) keep a copy for fast reads, and
+``write`` returns only once a durable level holds the value. A stack without any
+durable writable level (a bare ``memory://``) stores in the first that accepts.
+A read asks the levels top-down; a hit at a lower level is copied into every
+higher level that replicates (``Level(..., write=False)`` levels are filled only
+that way). A verified read that meets a corrupt copy reads on; a good copy found
+below replaces the bad one atomically, and a bad copy with no good one anywhere
+is reported, never deleted.
+
+Named records (``write_record``) follow the same rule: stored in the writable
+levels down to the first durable one, which decides create-only; read top-down
+with copy-on-read.
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidArgument, StorageKeyNotFound
+from ..errors import InvalidArgument, ReadOnlyLocation, StorageKeyNotFound
 from ._search import first_hit
 from ._spool import as_blob
 from .abc import EntryInfo, Location, ReadValue, Usage
@@ -63,6 +72,11 @@ class Levels(Location):
     @property
     def listable(self) -> bool:  # type: ignore[override]
         return any(level.location.listable for level in self.levels)
+
+    @property
+    def durable(self) -> bool:  # type: ignore[override]
+        """True if a write through this stack reaches a durable level."""
+        return any(location.durable for location in self._writers())
 
     @property
     def url(self) -> str:
@@ -169,10 +183,19 @@ class Levels(Location):
 
     # ------------------------------------------------------------------ writing
     def write(self, key: str, blob) -> bool:  # type: ignore[no-untyped-def]
+        """Store in each accepting writable level down to the first durable one that takes it.
+
+        False when no level took the value, or when durable levels exist and none took it
+        (a copy only in process memory is not a stored value).
+        """
+        stored = False
+        need_durable = self.durable
         for location in self._writers():
             if location.accepts(blob.size) and location.write(key, blob):
-                return True
-        return False
+                stored = True
+                if not need_durable or location.durable:
+                    return True
+        return stored and not need_durable
 
     def accepts(self, size: int) -> bool:
         return any(location.accepts(size) for location in self._writers())
@@ -185,6 +208,63 @@ class Levels(Location):
             if level.location.writable:
                 deleted = level.location.delete(key) or deleted
         return deleted
+
+    # ------------------------------------------------------------------ records
+    def _record_targets(self) -> list[Location]:
+        """Writable levels down to the first durable one (or all of them, if none is durable)."""
+        targets = []
+        for location in self._writers():
+            targets.append(location)
+            if location.durable:
+                break
+        return targets
+
+    def read_record(self, name: str) -> bytes:
+        for index, level in enumerate(self.levels):
+            try:
+                data = level.location.read_record(name)
+            except StorageKeyNotFound:
+                continue
+            for upper in self.levels[:index]:  # copy-on-read, create-only: never clobbers a newer one
+                if upper.replicate and upper.location.writable:
+                    upper.location.write_record(name, data)
+            return data
+        raise StorageKeyNotFound("no such record", location=self, key=name)
+
+    def write_record(self, name: str, data: bytes, *, replace: bool = False) -> bool:
+        targets = self._record_targets()
+        if not targets:
+            raise ReadOnlyLocation("no level of this stack accepts writes", location=self, key=name)
+        authority = targets[-1]
+        below = [lv.location for lv in self.levels[[lv.location for lv in self.levels].index(authority) + 1 :]]
+        if not replace and any(_has_record(location, name) for location in below):
+            return False  # create-only: a lower level (an older lake being migrated) holds it
+        if not authority.write_record(name, data, replace=replace):
+            return False
+        for location in targets[:-1]:  # cache copies above the durable level
+            location.write_record(name, data, replace=True)
+        if replace:  # a stale copy in a cache-only level would shadow the new record
+            for level in self.levels:
+                location = level.location
+                if location.writable and location not in targets and location not in below:
+                    location.delete_record(name)
+        return True
+
+    def delete_record(self, name: str) -> bool:
+        self._require_writable(name)
+        deleted = False
+        for level in self.levels:
+            if level.location.writable:
+                deleted = level.location.delete_record(name) or deleted
+        return deleted
+
+    def list_records(self, prefix: str = "") -> Iterator[str]:
+        seen: set[str] = set()
+        for level in self.levels:
+            for name in level.location.list_records(prefix):
+                if name not in seen:
+                    seen.add(name)
+                    yield name
 
     # ------------------------------------------------------------------ listing
     def keys(self) -> Iterator[str]:
@@ -213,3 +293,11 @@ class Levels(Location):
             total += entry.size
             count += 1
         return Usage(total, count, None, {"levels": [level.location.usage() for level in self.levels]})
+
+
+def _has_record(location: Location, name: str) -> bool:
+    try:
+        location.read_record(name)
+    except StorageKeyNotFound:
+        return False
+    return True

@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from typing import BinaryIO
 
 from .._hashing import validate_key
-from ..errors import InvalidArgument
+from ..errors import InvalidArgument, StorageKeyNotFound
+from ._records import record_bytes, validate_record_name, validate_record_prefix
 from .abc import Blob, EntryInfo, Location, Usage, now
 
 
@@ -21,6 +22,7 @@ class Memory(Location):
     """An in-process dict of immutable values, optionally capped at ``max_size`` bytes."""
 
     kind = "memory"
+    durable = False  # gone with the process
 
     def __init__(self, *, max_size: int | None = None, name: str = "") -> None:
         if max_size is not None and (not isinstance(max_size, int) or max_size < 0):
@@ -30,6 +32,7 @@ class Memory(Location):
         self._values: dict[str, bytes] = {}
         self._access: dict[str, float] = {}
         self._bytes = 0
+        self._records: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
     @property
@@ -115,3 +118,31 @@ class Memory(Location):
         if self.max_size is None:
             return None
         return max(self.max_size - self._bytes, 0)
+
+    # ------------------------------------------------------------------ records
+    def read_record(self, name: str) -> bytes:
+        validate_record_name(name)
+        try:
+            return self._records[name]
+        except KeyError:
+            raise StorageKeyNotFound("no such record", location=self, key=name) from None
+
+    def write_record(self, name: str, data: bytes, *, replace: bool = False) -> bool:
+        validate_record_name(name)
+        data = record_bytes(data, name)
+        with self._lock:
+            if not replace and name in self._records:
+                return False
+            self._records[name] = data
+        return True
+
+    def delete_record(self, name: str) -> bool:
+        validate_record_name(name)
+        with self._lock:
+            return self._records.pop(name, None) is not None
+
+    def list_records(self, prefix: str = "") -> Iterator[str]:
+        validate_record_prefix(prefix)
+        with self._lock:
+            names = [name for name in self._records if name.startswith(prefix)]
+        yield from names

@@ -6,6 +6,7 @@ Keys used (``P`` is the prefix, ``lakelet`` by default)::
     P:size       hash   key -> size in bytes
     P:atime      zset   key -> last access (seconds since the epoch)
     P:bytes      the total size of the values, for O(1) usage and the ``max_size`` cap
+    P:r:<name>   a named record (create-only ``SET NX``, replaced with one ``SET``)
 
 Each write, read and delete is one Lua script, so the value and its index
 change together and a ``max_size`` cap holds under concurrent writers. The
@@ -30,8 +31,10 @@ from ..errors import (
     StorageError,
     StorageFull,
     StorageInternalError,
+    StorageKeyNotFound,
     StorageNetworkConnectionError,
 )
+from ._records import record_bytes, validate_record_name, validate_record_prefix
 from .abc import Blob, EntryInfo, Location, Usage, now, translate_errors
 from .fsspec_location import require
 
@@ -86,9 +89,15 @@ class RedisLocation(Location):
     ``retries`` how often a failed connection is retried, so a dead server
     fails fast with :class:`StorageNetworkConnectionError`. Further
     ``options`` go to ``redis.Redis``.
+
+    Redis is a cache tier by default (``durable=False``): a ``Levels`` write goes
+    on to a durable level below it. Pass ``durable=True`` (spec key
+    ``durable = true``) for a Redis run with AOF persistence and replicas that
+    you trust to keep the only copy.
     """
 
     kind = "redis"
+    durable = False
 
     def __init__(
         self,
@@ -103,8 +112,11 @@ class RedisLocation(Location):
         socket_timeout: float = 5,
         retries: int = 1,
         ssl: bool = False,
+        durable: bool = False,
         **options: Any,
     ) -> None:
+        if not isinstance(durable, bool):
+            raise InvalidArgument(f"Redis durable must be True or False, got {durable!r}")
         if not isinstance(host, str) or not host or "\x00" in host:
             raise InvalidArgument(f"Redis host must be a non-empty str, got {host!r}")
         for name, value in (("port", port), ("db", db), ("retries", retries)):
@@ -122,6 +134,7 @@ class RedisLocation(Location):
         self.prefix = prefix
         self.max_size = max_size
         self.ssl = ssl
+        self.durable = durable
         self._r = redis.exceptions
         self._client = redis.Redis(
             host=host,
@@ -243,6 +256,46 @@ class RedisLocation(Location):
         with self._errors(key):
             return bool(self._forget(keys=self._keys(key), args=[key], client=self.client))
 
+    # ------------------------------------------------------------------ records
+    def _record_key(self, name: str) -> str:
+        return f"{self.prefix}:r:{validate_record_name(name)}"
+
+    def read_record(self, name: str) -> bytes:
+        redis_key = self._record_key(name)
+        with self._errors(name):
+            data = self.client.get(redis_key)
+        if data is None:
+            raise StorageKeyNotFound("no such record", location=self, key=name)
+        return data
+
+    def write_record(self, name: str, data: bytes, *, replace: bool = False) -> bool:
+        redis_key = self._record_key(name)
+        data = record_bytes(data, name)
+        with self._errors(name):
+            return bool(self.client.set(redis_key, data, nx=not replace))
+
+    def delete_record(self, name: str) -> bool:
+        redis_key = self._record_key(name)
+        with self._errors(name):
+            return bool(self.client.delete(redis_key))
+
+    def list_records(self, prefix: str = "") -> Iterator[str]:
+        validate_record_prefix(prefix)
+        head = f"{self.prefix}:r:"
+        pattern = _GLOB.sub(r"\\\1", head + prefix) + "*"
+        cursor = 0
+        seen: set[str] = set()  # SCAN may return a key twice
+        while True:
+            with self._errors():
+                cursor, found = self.client.scan(cursor, match=pattern, count=_SCAN_BATCH)
+            for raw in found:
+                name = (raw.decode() if isinstance(raw, bytes) else raw)[len(head) :]
+                if name not in seen:
+                    seen.add(name)
+                    yield name
+            if cursor == 0:
+                return
+
     # ------------------------------------------------------------------ listing
     def keys(self) -> Iterator[str]:
         for batch in self._scan():
@@ -327,6 +380,11 @@ def from_url(url: str, **options: Any) -> RedisLocation:
     except ValueError as e:
         raise InvalidArgument(f"bad port or database number in {url!r}") from e
     query = dict(parse_qsl(parts.query))
+    if "durable" in query:
+        flag = query["durable"].lower()
+        if flag not in ("true", "false", "1", "0", "yes", "no"):
+            raise InvalidArgument(f"bad durable={query['durable']!r} in {url!r}: use true or false")
+        query["durable"] = flag in ("true", "1", "yes")  # type: ignore[assignment]
     for name, convert in (("max_size", int), ("socket_timeout", float), ("retries", int), ("db", int)):
         if name in query:
             try:

@@ -128,6 +128,12 @@ class S3(FsspecLocation):
             self._make_bucket()
             super()._publish(path, blob)
 
+    def _create_container(self) -> bool:
+        if not self.create_bucket:
+            return False
+        self._make_bucket()
+        return True
+
     def _make_bucket(self) -> None:
         params: dict[str, Any] = {"Bucket": self.bucket}
         if self.region and self.region != "us-east-1":

@@ -128,6 +128,35 @@ class SFTP(FsspecLocation):
             if not done:
                 self._discard(tmp)
 
+    def _put_record(self, path: str, data: bytes, replace: bool) -> bool:
+        """Upload to a temporary, then rename: ``posix-rename`` replaces atomically; the plain
+        SFTP rename refuses an existing target, which makes a create-only publish."""
+        if replace:
+            self._publish(path, Blob(data=data))
+            return True
+        from fsspec.asyn import sync
+
+        folder, name = posixpath.split(path)
+        tmp = f"{folder}/.{name}.{uuid.uuid4().hex}.tmp"
+        self._upload(tmp, Blob(data=data))
+        fs = self.fs
+
+        async def rename() -> bool:
+            async with fs._pool.get() as channel:
+                try:
+                    await channel.rename(tmp, path)
+                except self._asyncssh.SFTPFailure:
+                    return False  # the target exists (OpenSSH links, then unlinks: create-only)
+                return True
+
+        renamed = False
+        try:
+            renamed = sync(fs.loop, rename)
+        finally:
+            if not renamed:
+                self._discard(tmp)
+        return renamed
+
     def _upload(self, tmp: str, blob: Blob) -> None:
         try:
             handle = self.fs.open(tmp, "wb")

@@ -33,6 +33,10 @@ class Small(Location):
         return self.location.listable
 
     @property
+    def durable(self) -> bool:  # type: ignore[override]
+        return self.location.durable
+
+    @property
     def url(self) -> str:
         return f"small({self.location.url}, max_size={self.max_size})"
 
@@ -66,6 +70,19 @@ class Small(Location):
 
     def delete(self, key: str) -> bool:
         return self.location.delete(key)
+
+    # records are small metadata: they pass through whatever their size
+    def read_record(self, name: str) -> bytes:
+        return self.location.read_record(name)
+
+    def write_record(self, name: str, data: bytes, *, replace: bool = False) -> bool:
+        return self.location.write_record(name, data, replace=replace)
+
+    def delete_record(self, name: str) -> bool:
+        return self.location.delete_record(name)
+
+    def list_records(self, prefix: str = "") -> Iterator[str]:
+        return self.location.list_records(prefix)
 
     def contains(self, key: str) -> bool:
         return self.location.contains(key)

@@ -16,7 +16,12 @@ A backend's test is one subclass that provides three fixtures::
             return lambda key: ...
 
 Read-only locations set ``read_only = True``; their values arrive through
-``raw_put`` only. Composites run the same suite: their backdoors reach into a member.
+``raw_put`` only (and their named records through an optional ``raw_put_record``
+fixture). Composites run the same suite: their backdoors reach into a member.
+
+Besides content-addressed values, every location keeps *named records*
+(``read_record``/``write_record``/``delete_record``/``list_records``): create-only
+unless replaced, atomically, never listed by ``keys()``; the contract covers them.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from lakelet.hashstore import HashKeyStorage
 from lakelet.locations.abc import Blob, Location
 
 RawPut = Callable[[str, bytes], None]
+RawPutRecord = Callable[[str, bytes], None]
 RawGet = Callable[[str], "bytes | None"]
 
 
@@ -299,3 +305,137 @@ class LocationTests:
         assert described["kind"] == location.kind
         assert isinstance(location.url, str)
         assert repr(location)
+
+    # ------------------------------------------------------------------ named records
+    @pytest.fixture
+    def raw_put_record(self, location: Location) -> RawPutRecord | None:
+        """Store a record behind the API's back (read-only locations); None if there is no way."""
+        return None
+
+    @pytest.fixture
+    def put_record(self, location: Location, raw_put_record: RawPutRecord | None) -> Callable[[str, bytes], None]:
+        def _put(name: str, data: bytes) -> None:
+            if not self.read_only:
+                assert location.write_record(name, data) is True
+            elif raw_put_record is not None:
+                raw_put_record(name, data)
+            else:
+                pytest.skip("a read-only location without a raw_put_record backdoor")
+
+        return _put
+
+    def test_record_round_trip(self, location: Location) -> None:
+        name = "cache/function/mod.f/" + key_of(b"address")
+        with pytest.raises(StorageKeyNotFound) as info:
+            location.read_record(name)
+        assert isinstance(info.value, KeyError)
+        if self.read_only:
+            with pytest.raises(ReadOnlyLocation):
+                location.write_record(name, b"x")
+            with pytest.raises(ReadOnlyLocation):
+                location.delete_record(name)
+            return
+        assert location.write_record(name, b"first") is True
+        assert location.read_record(name) == b"first"
+        assert location.write_record(name, b"second") is False  # create-only: unchanged
+        assert location.read_record(name) == b"first"
+        assert location.write_record(name, b"second", replace=True) is True
+        assert location.read_record(name) == b"second"
+        assert location.write_record(name, b"", replace=True) is True  # empty records are records
+        assert location.read_record(name) == b""
+        assert location.delete_record(name) is True
+        assert location.delete_record(name) is False
+        with pytest.raises(StorageKeyNotFound):
+            location.read_record(name)
+
+    def test_records_are_not_values(self, location: Location, put: Callable[[bytes], str],
+                                    put_record: Callable[[str, bytes], None]) -> None:
+        key = put(b"a value")
+        hashlike = key_of(b"a record named like a key")
+        put_record(hashlike, b"not the bytes of its name")
+        put_record("meta/x", b"y")
+        assert not location.contains(hashlike)
+        assert location.read_record(hashlike) == b"not the bytes of its name"
+        if location.listable:
+            assert list(location.keys()) == [key]
+            assert location.usage().entries == 1
+        assert sorted(location.list_records()) == sorted([hashlike, "meta/x"])
+        storage = HashKeyStorage(location)
+        assert all(storage.verify(k) for k in storage.keys())
+
+    def test_list_records_by_prefix(self, location: Location, put_record: Callable[[str, bytes], None]) -> None:
+        names = ["cache/function/m.f/1", "cache/function/m.f/2", "cache/cell/load/1", "cache-other", "z"]
+        for name in names:
+            put_record(name, name.encode())
+        assert sorted(location.list_records()) == sorted(names)
+        assert sorted(location.list_records("cache/function/")) == names[:2]
+        assert sorted(location.list_records("cache/f")) == names[:2]
+        assert sorted(location.list_records("cache")) == sorted(names[:4])
+        assert list(location.list_records("nothing/")) == []
+        assert [location.read_record(n) for n in names] == [n.encode() for n in names]
+
+    @pytest.mark.parametrize("bad", ["", "/a", "a/", "a//b", "../x", "a/../b", "a/./b", "a b", "caf\u00e9", "a\x00"])
+    def test_record_names_validated(self, location: Location, bad: str) -> None:
+        with pytest.raises(InvalidKey) as info:
+            location.read_record(bad)
+        assert isinstance(info.value, ValueError)
+        if not self.read_only:
+            with pytest.raises(InvalidKey):
+                location.write_record(bad, b"x")
+            with pytest.raises(InvalidKey):
+                location.delete_record(bad)
+        with pytest.raises(InvalidKey):
+            location.read_record(123)  # type: ignore[arg-type]
+
+    def test_record_create_only_race(self, location: Location) -> None:
+        if self.read_only:
+            pytest.skip("read-only")
+        name = "race/one"
+        wins: list[bytes] = []
+        errors: list[BaseException] = []
+
+        def writer(i: int) -> None:
+            data = f"writer {i}".encode()
+            try:
+                if location.write_record(name, data):
+                    wins.append(data)
+            except LakeletError as e:  # collected and asserted empty below
+                errors.append(e)
+
+        threads = [threading.Thread(target=writer, args=(i,)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert len(wins) == 1
+        assert location.read_record(name) == wins[0]
+
+    def test_replaced_record_is_never_missing(self, location: Location) -> None:
+        if self.read_only:
+            pytest.skip("read-only")
+        name = "swap/me"
+        assert location.write_record(name, b"v0")
+        seen: list[bytes] = []
+        failures: list[BaseException] = []
+        done = threading.Event()
+
+        def reader() -> None:
+            while not done.is_set():
+                try:
+                    seen.append(location.read_record(name))
+                except LakeletError as e:  # a missing record is the bug this test catches
+                    failures.append(e)
+                    return
+
+        thread = threading.Thread(target=reader)
+        thread.start()
+        try:
+            for i in range(1, 25):
+                assert location.write_record(name, f"v{i}".encode(), replace=True)
+        finally:
+            done.set()
+            thread.join()
+        assert failures == []
+        assert set(seen) <= {f"v{i}".encode() for i in range(25)}
+        assert location.read_record(name) == b"v24"

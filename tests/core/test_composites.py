@@ -11,12 +11,39 @@ from lakelet import Disk, Fanout, HashKeyStorage, Level, Levels, Memory, Small, 
 from lakelet.testing.locations import key_of
 
 
-def test_levels_write_goes_to_first_accepting_level(tmp_path: Path) -> None:
+def test_levels_write_reaches_the_first_durable_level(tmp_path: Path) -> None:
     top, bottom = Memory(), Disk(tmp_path / "bottom")
     storage = HashKeyStorage(Levels(top, bottom))
+    assert not top.durable and bottom.durable and storage.location.durable
     key = storage.write(b"value")
-    assert top.contains(key)
-    assert not bottom.contains(key)
+    assert top.contains(key)  # the volatile level keeps its copy for fast reads
+    assert bottom.contains(key)  # and the value outlives the process
+
+
+def test_levels_of_two_disks_write_only_the_first(tmp_path: Path) -> None:
+    """tarn's migration setup: new values go to the new disk; the old one is only read."""
+    new, old = Disk(tmp_path / "new"), Disk(tmp_path / "old")
+    storage = HashKeyStorage(Levels(new, old))
+    key = storage.write(b"value")
+    assert new.contains(key)
+    assert not old.contains(key)
+
+
+def test_levels_write_fails_when_no_durable_level_takes_it(tmp_path: Path) -> None:
+    top, bottom = Memory(), Disk(tmp_path / "bottom", max_size=10)
+    storage = HashKeyStorage(Levels(top, bottom))
+    with pytest.raises(StorageFull):
+        storage.write(b"x" * 100)  # memory took it, but a copy only in this process is not stored
+
+
+def test_levels_without_durable_level_writes_first_accepting(tmp_path: Path) -> None:
+    top, bottom = Memory(max_size=10), Memory()
+    storage = HashKeyStorage(Levels(top, bottom))
+    assert not storage.location.durable
+    key = storage.write(b"x" * 100)
+    assert bottom.contains(key) and not top.contains(key)
+    small = storage.write(b"x")
+    assert top.contains(small) and not bottom.contains(small)
 
 
 def test_levels_copy_on_read_into_replicating_levels(tmp_path: Path) -> None:
@@ -109,7 +136,7 @@ def test_small_lets_big_values_fall_through(tmp_path: Path) -> None:
     storage = HashKeyStorage(Levels(Small(redis_like, max_size=100 * 1024), disk))
     small = storage.write(b"s" * 1000)
     big = storage.write(b"b" * 200_000)
-    assert redis_like.contains(small) and not disk.contains(small)
+    assert redis_like.contains(small) and disk.contains(small)  # a cache copy, and the durable one
     assert disk.contains(big) and not redis_like.contains(big)
     storage.read_bytes(big)
     assert not redis_like.contains(big)  # copy-on-read respects the size limit too
@@ -131,11 +158,19 @@ def test_gc_evicts_lru_from_cache_levels_only(tmp_path: Path) -> None:
 
 
 def test_gc_keeps_only_copies(tmp_path: Path) -> None:
-    top, bottom = Memory(), Disk(tmp_path / "bottom")
+    top, bottom = Disk(tmp_path / "top"), Disk(tmp_path / "bottom")
     storage = HashKeyStorage(Levels(top, bottom))
     key = storage.write(b"lives only in the top level")
     assert storage.gc(max_size=0).evicted == 0
     assert top.contains(key)
+
+
+def test_gc_frees_the_volatile_level_of_a_durable_stack(tmp_path: Path) -> None:
+    top, bottom = Memory(), Disk(tmp_path / "bottom")
+    storage = HashKeyStorage(Levels(top, bottom))
+    key = storage.write(b"cached above, stored below")
+    assert storage.gc(max_size=0).evicted == 1
+    assert not top.contains(key) and storage.read_bytes(key) == b"cached above, stored below"
 
 
 def test_usage_breakdown_per_level(tmp_path: Path) -> None:
@@ -143,7 +178,7 @@ def test_usage_breakdown_per_level(tmp_path: Path) -> None:
     storage.write(b"abc")
     usage = storage.usage()
     assert usage.entries == 1 and usage.bytes == 3
-    assert [u.entries for u in usage.extra["levels"]] == [1, 0]
+    assert [u.entries for u in usage.extra["levels"]] == [1, 1]
 
 
 def test_tarn_readme_nested_topology_from_specs(tmp_path: Path) -> None:

@@ -47,6 +47,15 @@ class TestNginxContract(LocationTests):
         return lambda key, data: drop(folder, key, data)
 
     @pytest.fixture
+    def raw_put_record(self, folder):
+        def put(name: str, data: bytes) -> None:
+            path = folder / ".records" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+
+        return put
+
+    @pytest.fixture
     def raw_get(self, folder):
         def get(key: str) -> bytes | None:
             path = folder / key[:2] / key[2:]
