@@ -282,12 +282,27 @@ class Dataset:
         self._set_state(self._state.appended(by_id, rows))
 
     # ------------------------------------------------------------------ bulk reads
-    def to_arrow(self, columns: list[str] | None = None) -> pa.Table:
-        """The rows as an Arrow table (zero copy over local column files; media as references)."""
-        return self._state.table(self._loader, columns)
+    def to_arrow(self, columns: list[str] | None = None, *, labels: bool = False) -> pa.Table:
+        """The rows as an Arrow table (zero copy over local column files; media as references).
 
-    def to_pandas(self, columns: list[str] | None = None) -> Any:
-        return self.to_arrow(columns).to_pandas()
+        ``labels=True``: class-label columns as dictionary arrays of their names instead of codes.
+        """
+        table = self._state.table(self._loader, columns)
+        if not labels:
+            return table
+        for i, name in enumerate(table.column_names):
+            dtype = self.schema[name].type
+            shown = dtype.present(table.column(i))
+            if shown is not table.column(i):
+                table = table.set_column(i, name, shown)
+        return table
+
+    def to_pandas(self, columns: list[str] | None = None, *, labels: bool = True) -> Any:
+        """The rows as a DataFrame: class labels as ``Categorical`` (``labels=False``: the codes),
+        integer/bool columns with nulls as pandas nullable dtypes (see :mod:`.frames`)."""
+        from .frames import to_pandas
+
+        return to_pandas(self.to_arrow(columns, labels=labels))
 
     def batches(self, batch_size: int = 1024, columns: list[str] | None = None) -> Iterator[dict[str, Any]]:
         """Dicts of decoded column values, ``batch_size`` rows at a time."""

@@ -56,6 +56,11 @@ def is_single_value(dtype: T.DataType, value: Any) -> bool:
         return False
     if hasattr(value, "read") and dtype.is_media:
         return True
+    if isinstance(dtype, T.Image):  # an H x W (x C) pixel array or a PIL image is one image
+        if isinstance(value, np.ndarray):
+            return value.dtype != object and value.ndim in (2, 3)
+        if T._is_pil(value):
+            return True
     if np.isscalar(value):
         return True
     return _depth(value) == _type_depth(dtype)
@@ -66,7 +71,7 @@ def to_columns(data: Any, schema: Schema) -> tuple[dict[str, Any], int]:
     if isinstance(data, pa.Table | pa.RecordBatch):
         data = {name: data.column(name) for name in data.column_names}
     elif hasattr(data, "to_dict") and hasattr(data, "columns") and hasattr(data, "iloc"):  # pandas DataFrame
-        data = {str(name): data[name].to_numpy() for name in data.columns}
+        data = frame_columns(data)
     if isinstance(data, Mapping):
         return _from_mapping(dict(data), schema)
     if isinstance(data, list | tuple):
@@ -75,6 +80,31 @@ def to_columns(data: Any, schema: Schema) -> tuple[dict[str, Any], int]:
         f"cannot append a {type(data).__name__}: pass a row dict, a dict of columns, a list of row dicts,"
         " a pandas DataFrame or an Arrow table"
     )
+
+
+def frame_columns(frame: Any) -> dict[str, Any]:
+    """A DataFrame's columns as numpy arrays (plain numeric/bool dtypes: zero copy, NaN kept) or Arrow
+    arrays (nullable ints/bools, categoricals, zoned datetimes, strings...: their nulls and types kept).
+
+    Object columns stay numpy object arrays with pandas' missing markers (None, NaN, NA, NaT) as None.
+    """
+    out: dict[str, Any] = {}
+    for name in frame.columns:
+        series = frame[name]
+        if not isinstance(name, str):
+            raise SchemaError(f"column names must be strings, got {name!r}")
+        kind = getattr(series.dtype, "kind", "O")
+        if isinstance(series.dtype, np.dtype) and kind in "biuf":
+            out[name] = series.to_numpy()
+        elif isinstance(series.dtype, np.dtype) and kind == "O":
+            values = series.to_numpy(dtype=object, copy=True)
+            missing = series.isna().to_numpy()
+            if missing.any():
+                values[missing] = None
+            out[name] = values
+        else:
+            out[name] = pa.Array.from_pandas(series)
+    return out
 
 
 def _check_names(names: list[str], schema: Schema) -> None:

@@ -102,7 +102,18 @@ class Schema:
         validate_column_name(name)
         if name in self:
             raise SchemaError(f"column {name!r} already exists ({self[name].type!r})", column=name)
+        self._refuse_case_twin(name)
         return Schema([*self.columns, Column(name, "c" + uuid.uuid4().hex[:12], dtype, default)])
+
+    def _refuse_case_twin(self, name: str, but: str | None = None) -> None:
+        """SQL (DuckDB) matches names case-insensitively, so ``n`` and ``N`` would be one column there."""
+        for other in self.names:
+            if other != but and other.lower() == name.lower():
+                raise SchemaError(
+                    f"column {name!r} differs from the existing column {other!r} only in case; SQL could not "
+                    "tell them apart: choose another name",
+                    column=name,
+                )
 
     def removed(self, name: str) -> Schema:
         self[name]
@@ -113,6 +124,7 @@ class Schema:
         validate_column_name(new)
         if new in self:
             raise SchemaError(f"cannot rename {old!r} to {new!r}: that column exists", column=new)
+        self._refuse_case_twin(new, but=old)
         return Schema([replace(c, name=new) if c.name == old else c for c in self.columns])
 
     def to_json(self) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pyarrow as pa
 
+from . import _arrow
 from .fragments import ROWID, ColumnLoader, Piece, Source, source_array
 from .schema import Column, Schema
 
@@ -27,7 +28,7 @@ def new_rowids(n: int) -> pa.Array:
         stop = min(n, start + step)
         base = secrets.randbits(39) << 23
         out[start:stop] = base + np.arange(stop - start, dtype=np.int64)
-    return pa.array(out)
+    return _arrow.array(out)
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class State:
         combined = pa.concat_arrays(parts)
         inverse = np.empty(len(indices), dtype=np.int64)
         inverse[np.concatenate([order[where[order] == p] for p in np.unique(where)])] = np.arange(len(indices))
-        return combined.take(pa.array(inverse))
+        return combined.take(_arrow.array(inverse))
 
     def _take_piece(self, loader: ColumnLoader, piece: Piece, column_id: str, local: np.ndarray) -> pa.Array:
         source = piece.columns.get(column_id)
@@ -197,5 +198,5 @@ class State:
 
 
 def _take(values: pa.Array | pa.ChunkedArray, indices: np.ndarray | pa.Array) -> pa.Array:
-    out = values.take(indices if isinstance(indices, pa.Array) else pa.array(indices))
+    out = values.take(indices if isinstance(indices, pa.Array) else _arrow.array(np.asarray(indices)))
     return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out

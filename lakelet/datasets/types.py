@@ -23,7 +23,9 @@ from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from . import _arrow
 from .errors import SchemaError
 
 _KEY_RE = re.compile(r"[0-9a-f]{64}")
@@ -80,8 +82,10 @@ class DataType:
         try:
             return values.cast(self.arrow, safe=True)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as e:
-            self._raise_first_bad(values.to_pylist(), column, e)
-            raise  # pragma: no cover - _raise_first_bad always raises
+            row = _first_failing(values, self.arrow)
+            if row is not None:
+                raise self._error(column, row, f"{values[row].as_py()!r:.80} does not fit: {e}") from e
+            raise self._error(column, None, str(e)) from e
 
     def _from_numpy(self, values: np.ndarray, column: str) -> pa.Array:
         if values.ndim != 1:
@@ -108,6 +112,10 @@ class DataType:
         return SchemaError(f"{where} ({self!r}): {why}", column=column, type=repr(self), row=row)
 
     # ------------------------------------------------------------------ decoding
+    def present(self, values: pa.Array) -> pa.Array:
+        """Stored values as users see them in ``to_arrow``/``to_pandas`` (class labels as names)."""
+        return values
+
     def decode(self, values: pa.Array, blobs: BlobStore | None = None) -> Any:
         """Stored values as a numpy array (numbers, tensors) or a list (everything else)."""
         return values.to_pylist()
@@ -118,11 +126,35 @@ class DataType:
         return decoded[0]
 
 
+def _first_failing(values: pa.Array, target: pa.DataType) -> int | None:
+    """The first row whose safe cast to ``target`` fails (a cast is element-wise: bisect on prefixes)."""
+
+    def fails(n: int) -> bool:
+        try:
+            values.slice(0, n).cast(target, safe=True)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            return True
+        return False
+
+    if not fails(len(values)) or fails(0):
+        return None
+    lo, hi = 0, len(values)  # fails(lo) is False, fails(hi) is True
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if fails(mid) else (mid, hi)
+    return hi - 1
+
+
+def _np_dtype(scalar: DataType) -> np.dtype:
+    """The numpy dtype of a scalar type, without ``pa.DataType.to_pandas_dtype`` (which imports pandas)."""
+    return np.dtype(type(scalar).__name__.lower())
+
+
 def _numpy_to_arrow(values: np.ndarray, column: str, dtype: DataType) -> pa.Array:
     if values.dtype.kind == "O" or values.dtype.kind == "U":
         return pa.array(values.tolist())
     try:
-        return pa.array(values)
+        return _arrow.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
         raise dtype._error(column, None, str(e)) from e
 
@@ -145,10 +177,21 @@ class _Scalar(DataType):
             bad = np.flatnonzero(~np.isfinite(values) | (values != np.round(values)))
             if bad.size:
                 raise self._error(column, int(bad[0]), f"{values[bad[0]]!r} is not an integer")
-        return self._cast(pa.array(values), column)
+        return self._cast(_arrow.array(values), column)
+
+    def _from_list(self, values: list[Any], column: str) -> pa.Array:
+        if pa.types.is_integer(self._arrow) or pa.types.is_boolean(self._arrow):
+            # pa.array([1.5], pa.int64()) silently stores 1: refuse fractions (and NaN) first
+            for row, value in enumerate(values):
+                if isinstance(value, float | np.floating) and not (
+                    pa.types.is_integer(self._arrow) and np.isfinite(value) and float(value).is_integer()
+                ):
+                    what = "an integer" if pa.types.is_integer(self._arrow) else "a bool"
+                    raise self._error(column, row, f"{value!r} is not {what}; refusing a lossy conversion")
+        return super()._from_list(values, column)
 
     def decode(self, values: pa.Array, blobs: BlobStore | None = None) -> Any:
-        return values.to_numpy(zero_copy_only=False)
+        return _arrow.to_numpy(values)
 
     def decode_one(self, values: pa.Array, blobs: BlobStore | None = None) -> Any:
         return values[0].as_py()
@@ -200,6 +243,10 @@ class Text(DataType):
     def _from_numpy(self, values: np.ndarray, column: str) -> pa.Array:
         return self._from_list(values.tolist(), column)
 
+    def _from_list(self, values: list[Any], column: str) -> pa.Array:
+        fast = _arrow.strings(values)
+        return fast if fast is not None else super()._from_list(values, column)
+
 
 class Link(Text):
     """A URL to data kept elsewhere; stored as text, returned as the URL."""
@@ -232,6 +279,158 @@ class Dict(DataType):
         return [None if v is None else json.loads(v) for v in values.to_pylist()]
 
 
+# ---------------------------------------------------------------------------- time and decimals
+_UNITS = ("s", "ms", "us", "ns")
+
+
+class _Arrowish(DataType):
+    """A type that is exactly one parametrised Arrow type; every conversion is Arrow's *safe* cast,
+    so a value that would lose precision (nanoseconds into ``unit="us"``, a third decimal into
+    ``scale=2``) is refused rather than rounded."""
+
+    def _from_numpy(self, values: np.ndarray, column: str) -> pa.Array:
+        if values.ndim != 1:
+            raise self._error(column, None, f"expected a 1-D array, got shape {values.shape}")
+        if values.dtype.kind in "OU":
+            return self._from_list(values.tolist(), column)
+        return self._cast(_numpy_to_arrow(values, column, self), column)
+
+    def _from_list(self, values: list[Any], column: str) -> pa.Array:
+        if any(isinstance(v, str) for v in values):  # ISO text: parsed by Arrow's checked cast
+            if all(v is None or isinstance(v, str) for v in values):
+                return self._cast(pa.array(values, type=pa.string()), column)
+            values = [self._parse_one(v, column, row) if isinstance(v, str) else v for row, v in enumerate(values)]
+        try:
+            return pa.array(values, type=self.arrow, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError) as e:
+            self._raise_first_bad(values, column, e)
+            raise
+
+    def convert(self, values: Any, column: str) -> pa.Array:
+        return _zero_under_nulls(super().convert(values, column))
+
+    def _parse_one(self, value: str, column: str, row: int) -> Any:
+        try:
+            return pa.array([value], type=pa.string()).cast(self.arrow, safe=True)[0].as_py()
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+            raise self._error(column, row, f"{value!r:.80} does not fit: {e}") from e
+
+    def _raise_first_bad(self, values: list[Any], column: str, cause: Exception) -> None:
+        for row, value in enumerate(values):
+            try:
+                if isinstance(value, str):
+                    pa.array([value], type=pa.string()).cast(self.arrow, safe=True)
+                else:
+                    pa.array([value], type=self.arrow, from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError) as e:
+                raise self._error(column, row, f"{value!r:.80} does not fit: {e}") from e
+        raise self._error(column, None, str(cause)) from cause
+
+    def decode(self, values: pa.Array, blobs: BlobStore | None = None) -> Any:
+        return values.to_numpy(zero_copy_only=False)
+
+    def decode_one(self, values: pa.Array, blobs: BlobStore | None = None) -> Any:
+        return values[0].as_py()
+
+
+def _zero_under_nulls(values: pa.Array) -> pa.Array:
+    """The same array with zeros in the slots under nulls. pandas leaves NaT (int64 min) there, and
+    DuckDB converts those slots too (``Could not convert Interval``), although they are null."""
+    if not values.null_count or values.type.bit_width not in (32, 64):
+        return values
+    storage = values.view(pa.int64() if values.type.bit_width == 64 else pa.int32())
+    filled = pc.fill_null(storage, 0)
+    valid = pc.is_valid(values)  # a fresh bitmap at offset 0, like ``filled``
+    return pa.Array.from_buffers(values.type, len(values), [valid.buffers()[1], filled.buffers()[1]],
+                                 values.null_count)
+
+
+class Timestamp(_Arrowish):
+    """A point in time: ``unit`` ("s", "ms", "us", "ns") and an optional time zone ``tz`` ("UTC",
+    "Europe/Paris"). Accepts datetimes, numpy ``datetime64``, pandas timestamps, ISO strings; reads
+    back as ``datetime64[unit]`` (UTC for zoned columns) and as zoned pandas/Arrow/DuckDB values."""
+
+    def __init__(self, unit: str = "us", tz: str | None = None) -> None:
+        if unit not in _UNITS:
+            raise SchemaError(f"Timestamp unit must be one of {_UNITS}, got {unit!r}", type="Timestamp")
+        if tz is not None and not isinstance(tz, str):
+            raise SchemaError(f"Timestamp tz must be a time zone name or None, got {tz!r}", type="Timestamp")
+        self.unit, self.tz = unit, tz
+
+    @property
+    def arrow(self) -> pa.DataType:
+        return pa.timestamp(self.unit, self.tz)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "Timestamp", "unit": self.unit, "tz": self.tz}
+
+    def _from_list(self, values: list[Any], column: str) -> pa.Array:
+        if self.tz is not None:  # a naive datetime in a zoned column would be silently read as UTC
+            for row, value in enumerate(values):
+                if getattr(value, "tzinfo", False) is None:
+                    raise self._error(column, row, f"{value!r} has no time zone; this column is in {self.tz}")
+        return super()._from_list(values, column)
+
+
+class Date(_Arrowish):
+    """A calendar date (``datetime.date``, ``datetime64[D]``, "2024-05-01"); reads back as ``datetime64[D]``."""
+
+    @property
+    def arrow(self) -> pa.DataType:
+        return pa.date32()
+
+
+class Duration(_Arrowish):
+    """A length of time (``timedelta``, ``timedelta64``) in ``unit``; reads back as ``timedelta64[unit]``."""
+
+    def __init__(self, unit: str = "us") -> None:
+        if unit not in _UNITS:
+            raise SchemaError(f"Duration unit must be one of {_UNITS}, got {unit!r}", type="Duration")
+        self.unit = unit
+
+    @property
+    def arrow(self) -> pa.DataType:
+        return pa.duration(self.unit)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "Duration", "unit": self.unit}
+
+
+class Decimal(_Arrowish):
+    """An exact decimal number with ``precision`` digits, ``scale`` of them after the point
+    (``decimal.Decimal`` values; reads back as them)."""
+
+    def __init__(self, precision: int = 38, scale: int = 9) -> None:
+        if not (isinstance(precision, int) and 1 <= precision <= 76 and isinstance(scale, int)
+                and 0 <= scale <= precision):
+            raise SchemaError(f"Decimal needs 1 <= precision <= 76 and 0 <= scale <= precision, "
+                              f"got ({precision!r}, {scale!r})", type="Decimal")
+        self.precision, self.scale = precision, scale
+
+    @property
+    def arrow(self) -> pa.DataType:
+        if self.precision <= 38:
+            return pa.decimal128(self.precision, self.scale)
+        return pa.decimal256(self.precision, self.scale)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "Decimal", "precision": self.precision, "scale": self.scale}
+
+    def _from_numpy(self, values: np.ndarray, column: str) -> pa.Array:
+        if values.dtype.kind == "f":
+            raise self._error(column, None, "float values: give decimal.Decimal or str values (floats are inexact)")
+        return super()._from_numpy(values, column)
+
+    def _from_list(self, values: list[Any], column: str) -> pa.Array:
+        for row, value in enumerate(values):
+            if isinstance(value, float | np.floating):  # a binary float is not the decimal it prints as
+                raise self._error(column, row, f"{value!r} is a float; give decimal.Decimal or str values")
+        return super()._from_list(values, column)
+
+    def decode(self, values: pa.Array, blobs: BlobStore | None = None) -> Any:
+        return values.to_pylist()
+
+
 # ---------------------------------------------------------------------------- tensors
 class Embedding(DataType):
     """A fixed-size vector (default float32); decoded as a 2-D numpy array."""
@@ -259,15 +458,15 @@ class Embedding(DataType):
             return self._from_list(list(values), column)
         if values.ndim != 1 + len(shape) or tuple(values.shape[1:]) != shape:
             raise self._error(column, None, f"expected shape (n, {', '.join(map(str, shape))}), got {values.shape}")
-        np_dtype = self.dtype.arrow.to_pandas_dtype()
+        np_dtype = _np_dtype(self.dtype)
         if values.dtype.kind not in "biuf":
             raise self._error(column, None, f"expected numbers, got dtype {values.dtype}")
         flat = np.ascontiguousarray(values, dtype=np_dtype).reshape(-1)
-        return pa.FixedSizeListArray.from_arrays(pa.array(flat), int(np.prod(shape)))
+        return pa.FixedSizeListArray.from_arrays(_arrow.array(flat), int(np.prod(shape)))
 
     def _from_list(self, values: list[Any], column: str) -> pa.Array:
         width = int(np.prod(self.shape))
-        np_dtype = self.dtype.arrow.to_pandas_dtype()
+        np_dtype = _np_dtype(self.dtype)
         flat = np.empty((len(values), width), dtype=np_dtype)
         mask = np.zeros(len(values), dtype=bool)
         for row, value in enumerate(values):
@@ -279,20 +478,26 @@ class Embedding(DataType):
                 arr = np.asarray(value, dtype=np_dtype)
             except (TypeError, ValueError) as e:
                 raise self._error(column, row, f"{value!r:.60} is not numeric: {e}") from e
-            if arr.shape != self.shape and arr.size != width:
-                raise self._error(column, row, f"expected shape {self.shape}, got {arr.shape}")
+            if arr.shape != self.shape:  # [[1], [2], [3]] is not a vector of 3: refuse, never reshape
+                raise self._error(column, row, f"{value!r:.60} has shape {arr.shape}, expected {self.shape}")
             flat[row] = arr.reshape(-1)
-        arr = pa.FixedSizeListArray.from_arrays(pa.array(flat.reshape(-1)), width)
+        arr = pa.FixedSizeListArray.from_arrays(_arrow.array(flat.reshape(-1)), width)
         if mask.any():
-            arr = pa.FixedSizeListArray.from_arrays(arr.values, width, mask=pa.array(mask))
+            arr = pa.FixedSizeListArray.from_arrays(arr.values, width, mask=_arrow.array(mask))
         return arr
 
     def _cast(self, values: pa.Array, column: str) -> pa.Array:
         if values.type == self.arrow:
             return values
-        if pa.types.is_list(values.type) or pa.types.is_large_list(values.type) or pa.types.is_fixed_size_list(
-            values.type
-        ):
+        listy = pa.types.is_list(values.type) or pa.types.is_large_list(values.type)
+        if listy or pa.types.is_fixed_size_list(values.type):
+            if len(self.shape) == 1 and pa.types.is_integer(values.type.value_type) | pa.types.is_floating(
+                values.type.value_type
+            ):
+                try:  # flat numeric lists of the right length: one vectorised, checked cast
+                    return values.cast(self.arrow, safe=True)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    pass  # a wrong length somewhere: the row-wise path names it
             return self._from_list(values.to_pylist(), column)
         raise self._error(column, None, f"cannot store Arrow {values.type} here")
 
@@ -303,8 +508,8 @@ class Embedding(DataType):
             fill = float("nan") if pa.types.is_floating(self.dtype.arrow) else 0
             values = values.fill_null(pa.scalar([fill] * width, self.arrow))
         if not n:
-            return np.empty((0, *self.shape), dtype=self.dtype.arrow.to_pandas_dtype())
-        return values.flatten().to_numpy(zero_copy_only=False).reshape((n, *self.shape))
+            return np.empty((0, *self.shape), dtype=_np_dtype(self.dtype))
+        return _arrow.to_numpy(values.flatten()).reshape((n, *self.shape))
 
     def decode_one(self, values: pa.Array, blobs: BlobStore | None = None) -> Any:
         return self.decode(values, blobs)[0]
@@ -373,7 +578,7 @@ class Array(Embedding):
     def decode(self, values: pa.Array, blobs: BlobStore | None = None) -> Any:
         if self.fixed_shape is not None:
             return super().decode(values, blobs)
-        np_dtype = self.dtype.arrow.to_pandas_dtype()
+        np_dtype = _np_dtype(self.dtype)
         return [None if v is None else np.asarray(v, dtype=np_dtype) for v in values.to_pylist()]
 
     def decode_one(self, values: pa.Array, blobs: BlobStore | None = None) -> Any:
@@ -436,20 +641,65 @@ class ClassLabel(DataType):
         return {"type": "ClassLabel", "dtype": type(self.dtype).__name__.lower(), "labels": self.labels}
 
     def convert(self, values: Any, column: str) -> pa.Array:
+        """Codes from label names (lists, numpy/Arrow string arrays, pandas categoricals, Arrow
+        dictionaries) or from integer codes; an unknown name or an out-of-range code is refused."""
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        if isinstance(values, np.ndarray) and values.dtype.kind in "OUS":
+            values = values.tolist()
         if isinstance(values, list | tuple) and any(isinstance(v, str) for v in values):
-            index = {label: i for i, label in enumerate(self.labels)}
-            codes = []
-            for row, value in enumerate(values):
-                if isinstance(value, str):
-                    if value not in index:
-                        raise self._error(column, row, f"unknown label {value!r}; known: {self.labels}")
-                    value = index[value]
-                codes.append(value)
-            values = codes
+            try:
+                values = pa.array(values, type=pa.string())
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                return self._from_names(list(values), column)
+        if isinstance(values, pa.Array) and pa.types.is_dictionary(values.type):
+            values = values.dictionary_decode() if not pa.types.is_integer(values.type.value_type) else (
+                values.cast(values.type.value_type))
+        if isinstance(values, pa.Array) and (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+            return self._codes_of(values, column)
         try:
-            return self.dtype.convert(values, column)
+            codes = self.dtype.convert(values, column)
         except SchemaError as e:
             raise self._error(column, e.row, str(e)) from e
+        self._check_range(codes, column)
+        return codes
+
+    def _codes_of(self, names: pa.Array, column: str) -> pa.Array:
+        codes = pc.index_in(names, value_set=pa.array(self.labels, type=pa.string()))
+        unknown = pc.and_(pc.is_null(codes), pc.is_valid(names))
+        if pc.any(unknown).as_py():
+            row = int(pc.index(unknown, True).as_py())
+            raise self._error(column, row, f"unknown label {names[row].as_py()!r}; known: {self.labels}")
+        return codes.cast(self.arrow)
+
+    def _from_names(self, values: list[Any], column: str) -> pa.Array:
+        index = {label: i for i, label in enumerate(self.labels)}
+        codes = []
+        for row, value in enumerate(values):
+            if isinstance(value, str):
+                if value not in index:
+                    raise self._error(column, row, f"unknown label {value!r}; known: {self.labels}")
+                value = index[value]
+            codes.append(value)
+        return self.convert(codes, column)
+
+    def _check_range(self, codes: pa.Array, column: str) -> None:
+        if not self.labels or not len(codes) or codes.null_count == len(codes):
+            return
+        bad = pc.or_(pc.less(codes, 0), pc.greater_equal(codes, len(self.labels)))
+        if pc.any(bad).as_py():
+            row = int(pc.index(bad, True).as_py())
+            top = len(self.labels) - 1
+            raise self._error(column, row, f"code {codes[row].as_py()} is not a label index (0..{top})")
+
+    def present(self, values: pa.Array) -> pa.Array:
+        """The codes as an Arrow dictionary array of the label names (pandas: a Categorical)."""
+        if not self.labels:
+            return values
+        if isinstance(values, pa.ChunkedArray):
+            return pa.chunked_array([self.present(c) for c in values.chunks],
+                                    type=pa.dictionary(self.arrow, pa.string()))
+        return pa.DictionaryArray.from_arrays(values, pa.array(self.labels, type=pa.string()))
 
     def decode(self, values: pa.Array, blobs: BlobStore | None = None) -> Any:
         return values.to_numpy(zero_copy_only=False)
@@ -522,14 +772,60 @@ class Binary(_Media):
 
 
 class Image(_Media):
-    """An encoded image (PNG, JPEG...) as bytes or a file path; read back as bytes."""
+    """An image: encoded bytes (PNG, JPEG...), a file path or URL, a numpy array (H x W, H x W x 1/3/4)
+    or a PIL image. Arrays and PIL images are encoded with ``sample_compression`` ("png" by default;
+    "jpeg", "webp", "tiff", "bmp"); encoded bytes and files are stored as given. Read back as bytes."""
 
     def __init__(self, dtype: str = "uint8", sample_compression: str | None = None) -> None:
+        if sample_compression is not None and sample_compression.lower() not in _IMAGE_FORMATS:
+            raise SchemaError(
+                f"unknown image compression {sample_compression!r}; expected one of {sorted(_IMAGE_FORMATS)}",
+                type="Image",
+            )
         self.dtype = dtype
         self.sample_compression = sample_compression
 
     def to_json(self) -> dict[str, Any]:
         return {"type": "Image", "dtype": self.dtype, "sample_compression": self.sample_compression}
+
+    def _check(self, value: Any, column: str, row: int) -> Any:
+        if isinstance(value, np.ndarray) or _is_pil(value):
+            try:
+                return encode_image(value, self.sample_compression or "png")
+            except (ValueError, TypeError, OSError) as e:
+                raise self._error(column, row, f"cannot encode this image: {e}") from e
+        return super()._check(value, column, row)
+
+
+_IMAGE_FORMATS = {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP", "tiff": "TIFF", "tif": "TIFF",
+                  "bmp": "BMP"}
+
+
+def _is_pil(value: Any) -> bool:
+    return type(value).__module__.startswith("PIL.") and hasattr(value, "save") and hasattr(value, "mode")
+
+
+def encode_image(value: Any, compression: str) -> bytes:
+    """Encode a numpy array or a PIL image with Pillow (imported only here)."""
+    try:
+        from PIL import Image as PILImage
+    except ImportError as e:
+        from ..errors import MissingDependency
+
+        raise MissingDependency('images from arrays need Pillow: pip install "lakelet[images]"') from e
+    if isinstance(value, np.ndarray):
+        if value.ndim == 3 and value.shape[2] == 1:
+            value = value[:, :, 0]
+        if value.dtype == np.bool_:
+            value = value.astype(np.uint8) * 255
+        if value.ndim not in (2, 3) or (value.ndim == 3 and value.shape[2] not in (3, 4)):
+            raise ValueError(f"expected H x W, H x W x 1, x 3 or x 4, got shape {value.shape}")
+        if value.dtype != np.uint8 and not (value.ndim == 2 and value.dtype == np.uint16):
+            raise ValueError(f"expected uint8 pixels (or uint16 grayscale), got {value.dtype}; convert first")
+        value = PILImage.fromarray(np.ascontiguousarray(value))
+    out = io.BytesIO()
+    value.save(out, format=_IMAGE_FORMATS[compression.lower()])
+    return out.getvalue()
 
 
 class Video(_Media):
@@ -549,6 +845,9 @@ _BY_NAME: dict[str, Any] = {
     "Binary": Binary,
     "Video": Video,
     "Audio": Audio,
+    "Date": Date,
+    "Timestamp": Timestamp,
+    "Duration": Duration,
 }
 
 
@@ -573,7 +872,7 @@ def as_type(value: DataType | type[DataType] | str) -> DataType:
 def from_json(data: dict[str, Any]) -> DataType:
     """Rebuild a type from :meth:`DataType.to_json`."""
     name = data["type"]
-    if name in _BY_NAME:
+    if name in _BY_NAME and len(data) == 1:
         return _BY_NAME[name]()
     if name == "Embedding":
         return Embedding(data["size"], data["dtype"])
@@ -587,7 +886,19 @@ def from_json(data: dict[str, Any]) -> DataType:
         return ClassLabel(data["dtype"], data.get("labels"))
     if name == "Image":
         return Image(data.get("dtype", "uint8"), data.get("sample_compression"))
+    if name == "Timestamp":
+        return Timestamp(data.get("unit", "us"), data.get("tz"))
+    if name == "Duration":
+        return Duration(data.get("unit", "us"))
+    if name == "Decimal":
+        return Decimal(data["precision"], data["scale"])
     raise SchemaError(f"unknown column type {name!r} in dataset metadata", type=name)
+
+
+def _index_dtype(index: pa.DataType) -> str:
+    """A ClassLabel code dtype for an Arrow dictionary's index type (codes are never negative)."""
+    return {8: "int16", 16: "int32"}.get(index.bit_width, "int32") if pa.types.is_unsigned_integer(index) else (
+        {8: "int8", 16: "int16", 32: "int32"}.get(index.bit_width, "int64"))
 
 
 def from_arrow(arrow: pa.DataType) -> DataType:
@@ -598,15 +909,25 @@ def from_arrow(arrow: pa.DataType) -> DataType:
     if pa.types.is_string(arrow) or pa.types.is_large_string(arrow):
         return Text()
     if pa.types.is_fixed_size_list(arrow) and arrow.value_type in [c._arrow for c in _SCALARS.values()]:
-        return Embedding(arrow.list_size, arrow.value_type.to_pandas_dtype().__name__)
+        return Embedding(arrow.list_size, from_arrow(arrow.value_type).to_json()["type"].lower())
     if pa.types.is_list(arrow) or pa.types.is_large_list(arrow):
         return Sequence(from_arrow(arrow.value_type))
     if pa.types.is_struct(arrow):
         return Struct({arrow.field(i).name: from_arrow(arrow.field(i).type) for i in range(arrow.num_fields)})
     if pa.types.is_binary(arrow) or pa.types.is_large_binary(arrow):
         return Sequence(UInt8())  # raw bytes from a query: kept as values, not blobs
-    if pa.types.is_date(arrow) or pa.types.is_timestamp(arrow):
-        return Int64()
+    if pa.types.is_timestamp(arrow):
+        return Timestamp(arrow.unit, arrow.tz)
+    if pa.types.is_date(arrow):
+        return Date()
+    if pa.types.is_duration(arrow):
+        return Duration(arrow.unit)
+    if pa.types.is_decimal(arrow):
+        return Decimal(arrow.precision, arrow.scale)
+    if pa.types.is_dictionary(arrow) and (pa.types.is_string(arrow.value_type) or pa.types.is_large_string(
+        arrow.value_type
+    )):
+        return ClassLabel(_index_dtype(arrow.index_type))
     raise SchemaError(f"no lakelet column type for Arrow type {arrow}", type=str(arrow))
 
 
@@ -617,7 +938,10 @@ __all__ = [
     "Bool",
     "ClassLabel",
     "DataType",
+    "Date",
+    "Decimal",
     "Dict",
+    "Duration",
     "Embedding",
     "Float16",
     "Float32",
@@ -631,6 +955,7 @@ __all__ = [
     "Sequence",
     "Struct",
     "Text",
+    "Timestamp",
     "UInt8",
     "UInt16",
     "UInt32",

@@ -1,0 +1,88 @@
+"""numpy <-> Arrow without pandas.
+
+``pa.array(...)``, ``pa.scalar(...)`` and ``Array.to_numpy()`` import pandas on their first call in a
+process (pyarrow asks whether the input is a pandas object), which costs ~0.3 s: more than a cold
+ingest of 200k rows itself. A fresh process that ingests numpy arrays or lists of text, or reads a
+numeric column, should not pay for a library it never uses, so the hot paths build and read plain
+Arrow buffers directly here and fall back to pyarrow's converters for anything else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+_PLAIN = {
+    np.dtype(n): getattr(pa, n)()
+    for n in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16", "float32",
+              "float64")
+}
+
+
+def from_numpy(values: np.ndarray) -> pa.Array | None:
+    """A zero-copy Arrow array over a 1-D numeric/bool numpy array (no nulls), else None."""
+    if values.ndim != 1:
+        return None
+    if values.dtype == np.bool_:
+        bits = np.packbits(values, bitorder="little")
+        return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(bits)])
+    arrow = _PLAIN.get(values.dtype.newbyteorder("=") if values.dtype.byteorder == ">" else values.dtype)
+    if arrow is None or not values.dtype.isnative:
+        return None
+    values = np.ascontiguousarray(values)
+    return pa.Array.from_buffers(arrow, len(values), [None, pa.py_buffer(values)])
+
+
+def array(values: np.ndarray) -> pa.Array:
+    """``from_numpy`` when it applies, else ``pa.array``."""
+    out = from_numpy(values)
+    return out if out is not None else pa.array(values)
+
+
+def strings(values: list[Any]) -> pa.Array | None:
+    """A UTF-8 string array from a list of ``str`` (``None`` = null), or None if anything else is in it."""
+    encoded: list[bytes] = []
+    valid = np.ones(len(values), dtype=bool)
+    try:
+        for i, value in enumerate(values):
+            if value.__class__ is str:
+                encoded.append(value.encode())
+            elif value is None:
+                encoded.append(b"")
+                valid[i] = False
+            else:
+                return None
+    except UnicodeEncodeError:
+        return None  # lone surrogates: pyarrow's converter reports them
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    if lengths.sum() >= 2**31:
+        return None  # beyond 32-bit offsets: let pyarrow chunk it
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    null_count = int(len(values) - valid.sum())
+    return pa.Array.from_buffers(
+        pa.string(), len(values), [bitmap, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))], null_count
+    )
+
+
+def to_numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A numpy view of a numeric Arrow array without nulls (zero copy), else pyarrow's conversion."""
+    if isinstance(values, pa.ChunkedArray):
+        if values.num_chunks == 1:
+            values = values.chunk(0)
+        else:
+            return np.concatenate([to_numpy(c) for c in values.chunks]) if values.num_chunks else (
+                values.to_numpy())
+    if values.null_count == 0 and values.type in _NUMPY:
+        dtype = _NUMPY[values.type]
+        return np.frombuffer(values.buffers()[1], dtype=dtype, count=len(values), offset=values.offset * dtype.itemsize)
+    if values.null_count == 0 and pa.types.is_boolean(values.type):
+        bits = np.frombuffer(values.buffers()[1], dtype=np.uint8)
+        return np.unpackbits(bits, bitorder="little", count=values.offset + len(values))[values.offset :].astype(bool)
+    return values.to_numpy(zero_copy_only=False)
+
+
+_NUMPY = {arrow: dtype for dtype, arrow in _PLAIN.items()}
