@@ -23,9 +23,9 @@ from . import manifest as M
 from . import refs
 from . import types as T
 from .dataset import Dataset
-from .errors import DatasetError, DatasetExists, DatasetNotFound
+from .errors import DatasetError, DatasetExists, DatasetNotFound, NestedDataset
 from .schema import Schema
-from .storage_io import Writer, parallel_map, parse_url
+from .storage_io import Writer, parallel_map, parse_url, translated
 
 SETTINGS = "dataset.json"
 Url = str | os.PathLike[str]
@@ -57,11 +57,53 @@ def _as_schema(schema: Any) -> Schema:
     raise InvalidArgument(f"schema must be a dict of column name -> type, got {type(schema).__name__}")
 
 
+def _enclosing_dataset(writer: Writer) -> str | None:
+    """The folder of a dataset that ``writer``'s root lies inside, if any (one ``exists`` per level)."""
+    parts = writer.path.rstrip("/").split("/")
+    for i in range(len(parts) - 1, 0, -1):
+        parent = "/".join(parts[:i])
+        if parent and _exists(writer, parent + "/" + SETTINGS):
+            return parent
+    return None
+
+
+def _exists(writer: Writer, full: str) -> bool:
+    with translated(full, writer.kind):
+        return bool(writer.fs.exists(full))
+
+
+def _inner_datasets(writer: Writer) -> list[str]:
+    """Folders of datasets stored below ``writer``'s root (relative to it)."""
+    suffix = "/" + SETTINGS
+    return [m.path[: -len(suffix)] for m in writer.walk("") if m.path.endswith(suffix)]
+
+
+def _refuse_nesting(writer: Writer) -> None:
+    """Refuse a new dataset inside another's folder or around one: the outer's ``gc()`` sweeps
+    ``data/``, ``versions/`` and ``media/``, and its ``delete()`` everything below it."""
+    outer = _enclosing_dataset(writer)
+    if outer is not None:
+        raise NestedDataset(
+            f"cannot create a dataset at {writer.original_path!r}: it is inside the dataset at {outer!r}, "
+            "whose gc() or delete() would remove its files; choose a folder outside it"
+        )
+    inner = _inner_datasets(writer)
+    if inner:
+        raise NestedDataset(
+            f"cannot create a dataset at {writer.original_path!r}: its folder would hold the dataset(s) at "
+            + ", ".join(repr(p) for p in inner[:5])
+            + "; choose a folder that holds no dataset"
+        )
+
+
 def create(url: Url, creds: Mapping[str, Any] | None = None, schema: Any = None) -> Dataset:
-    """Create an empty dataset (optionally with ``schema``: column name -> type) on branch ``main``."""
+    """Create an empty dataset (optionally with ``schema``: column name -> type) on branch ``main``.
+
+    Refused with :class:`NestedDataset` inside another dataset's folder or around one."""
     writer = _writer(url, creds)
     if writer.exists(SETTINGS):
         raise DatasetExists(writer.original_path)
+    _refuse_nesting(writer)
     initial = M.Manifest.build([], "created", _as_schema(schema), [])
     M.store(writer, initial)
     try:
@@ -108,6 +150,13 @@ def delete(url: Url, creds: Mapping[str, Any] | None = None) -> None:
     """Delete the dataset at ``url`` and its whole history."""
     writer = _writer(url, creds)
     _settings(writer)
+    inner = [p for p in _inner_datasets(writer) if p]
+    if inner:
+        raise NestedDataset(
+            f"not deleting the dataset at {writer.original_path!r}: its folder also holds the dataset(s) at "
+            + ", ".join(repr(p) for p in inner[:5])
+            + "; move or delete those first"
+        )
     writer.remove(SETTINGS)  # first: a half-deleted dataset no longer "exists"
     writer.remove_directory("")
 
@@ -149,6 +198,7 @@ def copy(
     target = _writer(dst, dst_creds)
     if target.exists(SETTINGS):
         raise DatasetExists(target.original_path)
+    _refuse_nesting(target)
     files = [f for f in _files(source) if f != SETTINGS]
     ordered = [f for f in files if not f.startswith("refs/")] + [f for f in files if f.startswith("refs/")]
     report = _progress(progress, len(ordered))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..errors import LakeletError, PreconditionFailed, StorageKeyNotFound
+from ..errors import InvalidPath, LakeletError, PreconditionFailed, StorageKeyNotFound
 
 
 class DatasetError(LakeletError):
@@ -37,6 +37,11 @@ class DatasetExists(DatasetError, FileExistsError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class NestedDataset(DatasetError, InvalidPath):
+    """A dataset would be created inside another dataset's folder, or around one (or deleted with one
+    inside it): one's ``gc()`` or ``delete()`` would then remove the other's files."""
 
 
 class SchemaError(DatasetError, TypeError):
