@@ -59,6 +59,7 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(
         (
             "create", "open", "open_read_only", "exists", "delete", "like", "copy", "query", "Dataset",
+            "from_pandas", "from_arrow", "from_parquet", "from_csv", "from_images", "from_coco", "infer_schema",
             "Version", "QueryView", "Schema", "DatasetError", "DatasetNotFound", "DatasetExists", "SchemaError",
             "MergeConflict", "VersionNotFound", "CommitConflict", "DatasetReadOnly",
         ),

@@ -26,6 +26,9 @@ from .errors import (
     VersionNotFound,
 )
 from .gc import GCReport
+from .importers import from_arrow, from_csv, from_pandas, from_parquet
+from .infer import infer_schema
+from .media_import import from_coco, from_images
 from .query import QueryView, query
 from .schema import Column, Schema
 
@@ -48,6 +51,13 @@ __all__ = [
     "create",
     "delete",
     "exists",
+    "from_arrow",
+    "from_coco",
+    "from_csv",
+    "from_images",
+    "from_pandas",
+    "from_parquet",
+    "infer_schema",
     "from_dask",
     "like",
     "open",

@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import pyarrow as pa
+
 from ..errors import InvalidArgument, StorageKeyNotFound
 from . import manifest as M
 from . import refs
@@ -54,7 +56,16 @@ def _as_schema(schema: Any) -> Schema:
         for name, dtype in schema.items():
             out = out.added(name, T.as_type(dtype), None)
         return out
-    raise InvalidArgument(f"schema must be a dict of column name -> type, got {type(schema).__name__}")
+    if isinstance(schema, pa.Schema | pa.Table | pa.RecordBatch) or (
+        hasattr(schema, "columns") and hasattr(schema, "iloc")  # a pandas DataFrame
+    ):
+        from .infer import infer_schema
+
+        return _as_schema(infer_schema(schema))
+    raise InvalidArgument(
+        "schema must be a dict of column name -> type, an Arrow schema or table, or a pandas DataFrame "
+        f"(types inferred), got {type(schema).__name__}"
+    )
 
 
 def _enclosing_dataset(writer: Writer) -> str | None:
@@ -97,9 +108,13 @@ def _refuse_nesting(writer: Writer) -> None:
 
 
 def create(url: Url, creds: Mapping[str, Any] | None = None, schema: Any = None) -> Dataset:
-    """Create an empty dataset (optionally with ``schema``: column name -> type) on branch ``main``.
+    """Create an empty dataset on branch ``main``.
 
-    Refused with :class:`NestedDataset` inside another dataset's folder or around one."""
+    ``schema``: column name -> type, or an Arrow schema/table or a pandas DataFrame whose column types
+    are inferred (:func:`lakelet.datasets.infer_schema`; to override some, pass
+    ``infer_schema(df, {"col": types.ClassLabel(...)})``). Refused with :class:`NestedDataset` inside
+    another dataset's folder or around one.
+    """
     writer = _writer(url, creds)
     if writer.exists(SETTINGS):
         raise DatasetExists(writer.original_path)

@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     from .gc import GCReport
 
 
+#: uncommitted appended bytes a handle keeps in memory before writing them as a piece (Dataset.spill)
+SPILL_BYTES = 256 << 20
+
+
 @dataclass(frozen=True)
 class Version:
     """One commit in a dataset's history."""
@@ -67,6 +71,10 @@ class Dataset:
         self._head_id = ""
         self._head_seq: int | None = None
         self._merge_parents: list[str] = []
+        self._pending_bytes = 0  # bytes of uncommitted appended arrays held in memory
+        self._spilled: list[str] = []  # column files written ahead of the coming commit
+        #: uncommitted appends above this many bytes are written to storage as a piece (see :meth:`spill`)
+        self.spill_bytes = SPILL_BYTES
         self._load_ref(ref or settings.get("default_branch", "main"))
 
     # ------------------------------------------------------------------ loading
@@ -79,6 +87,8 @@ class Dataset:
         self._state = self._base
         self._dirty = False
         self._merge_parents = []
+        self._pending_bytes = 0
+        self._spilled = []
 
     def _resolve(self, ref: str) -> tuple[str, str, int | None]:
         """``(kind, commit id, head sequence)`` for a branch, tag, or (prefix of a) commit id."""
@@ -203,8 +213,37 @@ class Dataset:
             return
         arrays = convert_batch(columns, rows, self.schema, self.blobs)
         self._set_state(self._state.appended(arrays, rows))
+        self._pending_bytes += sum(a.nbytes for a in arrays.values())
+        if self._pending_bytes >= self.spill_bytes:
+            self.spill()
 
     extend = append
+
+    def spill(self) -> None:
+        """Write the uncommitted rows held in memory to storage now, as pieces of the coming commit.
+
+        Appends call this by themselves once more than :attr:`spill_bytes` are held, so a dataset
+        larger than memory is ingested in one commit with memory bounded by about one piece.
+        Nothing is published: readers, other handles and the branch head see the files only when
+        :meth:`commit` names them in a manifest; a crash (or :meth:`rollback`) leaves them as
+        garbage that :meth:`gc` collects after its grace period. A commit must follow within that
+        grace period (checked: a commit whose spilled file was collected fails, publishing nothing).
+        """
+        self._require_writable()
+        state = self._state
+        if state.committed:
+            return
+        keep = state.materialized_ids()
+        trimmed = [
+            p if p.committed else Piece(p.rows, {k: v for k, v in p.columns.items() if k in keep}, p.id,
+                                        {k: v for k, v in p.stats.items() if k in keep})
+            for p in state.pieces
+        ]
+        written: list[str] = []
+        pieces = self._write_pieces(State.of(state.schema, trimmed), written)
+        self._state = State.of(state.schema, pieces)
+        self._spilled += written
+        self._pending_bytes = 0
 
     def delete(self, index: Any) -> None:
         """Remove rows (an int, a slice or a list of indices)."""
@@ -393,6 +432,10 @@ class Dataset:
             from .media import freshen
 
             freshen(self._writer, self._blobs.pending)  # before anything is published: see media.py
+        if self._spilled:
+            from .spill import freshen_files
+
+            freshen_files(self._writer, self._spilled)  # like media: a collected file fails the commit
         pieces = self._write_pieces(state)
         manifest = M.Manifest.build([self._head_id, *self._merge_parents], message or "", state.schema, pieces)
         M.store(self._writer, manifest)
@@ -401,11 +444,13 @@ class Dataset:
         self._base = self._state = State.of(state.schema, pieces)
         self._dirty = False
         self._merge_parents = []
+        self._pending_bytes = 0
+        self._spilled = []
         if self._blobs is not None:
             self._blobs.pending.clear()
         return manifest.id
 
-    def _write_pieces(self, state: State) -> list[Piece]:
+    def _write_pieces(self, state: State, written: list[str] | None = None) -> list[Piece]:
         compression = self._settings.get("compression")
         jobs: list[tuple[Piece, str, pa.Array]] = []
         pieces = []
@@ -422,6 +467,8 @@ class Dataset:
                 else:
                     new.columns[cid] = f"data/{new.id}/{cid}.arrow"
                     jobs.append((new, cid, source))
+                    if written is not None:
+                        written.append(new.columns[cid])
             pieces.append(new)
 
         def write(job: tuple[Piece, str, pa.Array]) -> None:
@@ -439,6 +486,8 @@ class Dataset:
         self._state = self._base
         self._dirty = False
         self._merge_parents = []
+        self._pending_bytes = 0
+        self._spilled = []
         if self._blobs is not None:
             self._blobs.pending.clear()
 
@@ -448,17 +497,27 @@ class Dataset:
             return
         appended = self._pending_appends()
         old_schema = self._state.schema
+        spilled, pending = self._spilled, self._pending_bytes
         self._load_ref(self._branch)
         for piece in appended:
-            arrays = {}
+            arrays: dict[str, Any] = {}
+            stats = {}
             for cid, source in piece.columns.items():
                 column = old_schema.by_id(cid)
                 if cid != ROWID and (column is None or column.name not in self.schema):
                     name = column.name if column is not None else cid
                     raise MergeConflict(f"the new head has no column {name!r} that your appends use", columns=[name])
-                arrays[ROWID if cid == ROWID else self.schema[column.name].id] = _array(source)  # type: ignore[union-attr]
-            self._state = self._state.appended(arrays, piece.rows)
+                new_id = ROWID if cid == ROWID else self.schema[column.name].id  # type: ignore[union-attr]
+                arrays[new_id] = source if isinstance(source, str) else _array(source)
+                if cid in piece.stats:
+                    stats[new_id] = piece.stats[cid]
+            if piece.committed:  # spilled or adopted: files already written, kept as a piece
+                kept = Piece(piece.rows, arrays, stats=stats)
+                self._state = State.of(self._state.schema, [*self._state.pieces, kept])
+            else:
+                self._state = self._state.appended(arrays, piece.rows)
         self._dirty = bool(appended)
+        self._spilled, self._pending_bytes = spilled, pending
 
     def _pending_appends(self) -> list[Piece]:
         if not self._dirty:

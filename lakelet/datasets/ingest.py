@@ -66,8 +66,19 @@ def is_single_value(dtype: T.DataType, value: Any) -> bool:
     return _depth(value) == _type_depth(dtype)
 
 
+class Columns(dict):
+    """A dict of columns, each a sequence of rows, said so explicitly: ``{"k": [[]]}`` is then one row
+    of an empty list, never the single value ``[[]]`` (importers build batches as these)."""
+
+
 def to_columns(data: Any, schema: Schema) -> tuple[dict[str, Any], int]:
     """Normalise an append payload to ``{column name: sequence of values}`` and its row count."""
+    if isinstance(data, Columns):
+        _check_names(list(data), schema)
+        lengths = {name: len(value) for name, value in data.items()}
+        if len(set(lengths.values())) > 1:
+            raise SchemaError(f"columns have different lengths: {lengths}")
+        return dict(data), next(iter(lengths.values()), 0)
     if isinstance(data, pa.Table | pa.RecordBatch):
         data = {name: data.column(name) for name in data.column_names}
     elif hasattr(data, "to_dict") and hasattr(data, "columns") and hasattr(data, "iloc"):  # pandas DataFrame
