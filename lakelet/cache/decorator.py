@@ -243,6 +243,11 @@ class CachedFunction(Generic[P, R]):
             return get_config().lake_spec
         if isinstance(spec, str | os.PathLike | dict | list):
             return spec
+        from ..locations.disk import Disk
+
+        location = getattr(spec, "location", spec)
+        if isinstance(location, Disk):
+            return str(location.root)  # a folder: every process on a machine (or a shared mount) opens the same
         try:
             pickle.dumps(spec)
         except (TypeError, AttributeError, pickle.PicklingError) as e:

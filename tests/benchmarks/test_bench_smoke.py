@@ -67,3 +67,14 @@ def test_options_reject_nonsense(bench: ModuleType) -> None:
         bench.Options(repeats=0)
     with pytest.raises(ValueError, match="unknown cases"):
         bench.Options(cases=("small", "nope"))
+
+
+def test_dask_benchmark_quick_run_prints_both_tables() -> None:
+    """``bench_dask.py --quick`` in its own process (a LocalCluster must not start inside pytest's)."""
+    import subprocess
+
+    pytest.importorskip("distributed")
+    script = BENCH.with_name("bench_dask.py")
+    proc = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "lakelet cached_map, warm" in proc.stdout and "ds.to_dask(columns=['x']).x.sum()" in proc.stdout
