@@ -73,13 +73,15 @@ def _where_conditions(ds: Dataset, where: str) -> list[Any]:
 class _ReadPiece:
     """The task of one partition: everything it needs travels with it (storage, schema, piece)."""
 
-    def __init__(self, reader: Reader, schema: Schema, columns: list[str], where: str | None, version: str) -> None:
+    def __init__(
+        self, reader: Reader, schema: Schema, columns: list[str], where: str | None, version: str, labels: bool
+    ) -> None:
         self.reader, self.schema, self.columns, self.where = reader, schema, columns, where
-        self.version = version
+        self.version, self.labels = version, labels
 
     def __dask_tokenize__(self) -> tuple[Any, ...]:
         """The same read of the same version is the same graph (the pieces are tokenized beside it)."""
-        return ("lakelet.to_dask", repr(self.reader), self.version, tuple(self.columns), self.where)
+        return ("lakelet.to_dask", repr(self.reader), self.version, tuple(self.columns), self.where, self.labels)
 
     def __call__(self, piece: dict[str, Any]) -> Any:
         state = State.of(self.schema, [Piece.from_json(piece)])
@@ -93,15 +95,25 @@ class _ReadPiece:
             con = connect()
             con.register("piece", table)
             table = _to_arrow(con.sql(f"SELECT * FROM piece WHERE {self.where}"))
-        return table.to_pandas()
+        if self.labels:  # what ds.to_pandas() shows: class labels as Categoricals
+            for i, name in enumerate(table.column_names):
+                shown = self.schema[name].type.present(table.column(i))
+                if shown is not table.column(i):
+                    table = table.set_column(i, name, shown)
+        from .frames import to_pandas
+
+        return to_pandas(table)
 
 
-def to_dask(ds: Dataset, columns: list[str] | None = None, filter: str | None = None) -> Any:  # noqa: A002 - Deep Lake's word
+def to_dask(
+    ds: Dataset, columns: list[str] | None = None, filter: str | None = None, *, labels: bool = True  # noqa: A002
+) -> Any:
     """This version of ``ds`` as a Dask DataFrame with one partition per piece.
 
     ``columns``: the columns to read (default all); ``filter``: a SQL boolean
-    expression over the columns (``"label = 'cat' AND score > 0.5"``). Pieces
-    whose statistics rule the filter out are not read at all.
+    expression over the columns as ``ds.query`` sees them (``"score > 0.5"``).
+    Pieces whose statistics rule the filter out are not read at all. Partitions
+    have the dtypes of ``ds.to_pandas(labels=labels)``.
     Uncommitted rows live only in this process, so they must be committed first.
     """
     dd = _dask_dataframe()
@@ -120,7 +132,7 @@ def to_dask(ds: Dataset, columns: list[str] | None = None, filter: str | None = 
     state = ds._state
     found = _where_conditions(ds, filter) if filter is not None else []
     pieces = [p.to_json() for p in state.pieces if not found or keep(p, state.schema, found)]
-    task = _ReadPiece(ds._writer.reader(), state.schema, names, filter, ds.version)
+    task = _ReadPiece(ds._writer.reader(), state.schema, names, filter, ds.version, labels)
     meta = task.frame(State.of(state.schema, []).table(ds._loader, names))
     if not pieces:
         return dd.from_pandas(meta, npartitions=1)

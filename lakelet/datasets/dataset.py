@@ -373,11 +373,13 @@ class Dataset:
 
         return _Rows()
 
-    def to_dask(self, columns: list[str] | None = None, filter: str | None = None) -> Any:  # noqa: A002
+    def to_dask(
+        self, columns: list[str] | None = None, filter: str | None = None, *, labels: bool = True  # noqa: A002
+    ) -> Any:
         """This version as a Dask DataFrame, one partition per piece (see :mod:`lakelet.datasets.dask_io`)."""
         from .dask_io import to_dask
 
-        return to_dask(self, columns=columns, filter=filter)
+        return to_dask(self, columns=columns, filter=filter, labels=labels)
 
     def __dask_tokenize__(self) -> tuple[str, ...]:
         """Dask's token: the committed version, so a new commit is new data to Dask and the same one is not.

@@ -187,3 +187,20 @@ def test_read_partitions_are_lazy_and_independent(client, tmp_path) -> None:
     assert len(parts) == 4
     first, last = dask.compute(parts[0], parts[-1])
     assert first["n"].min() == 0 and last["n"].max() == 1999
+
+
+def test_from_dask_infers_the_schema_and_to_dask_gives_to_pandas_dtypes(client, place) -> None:
+    url, creds = place(f"typed-{uuid.uuid4().hex[:6]}")
+    frame = pd.DataFrame({
+        "n": np.arange(120, dtype="int64"),
+        "when": pd.date_range("2024-01-01", periods=120, freq="h", tz="UTC"),
+        "zone": pd.Categorical(["Midtown", "Harlem", "SoHo"] * 40),
+        "x": np.linspace(0, 1, 120, dtype="float32"),
+    })
+    ds = datasets.from_dask(dd.from_pandas(frame, npartitions=3), url, creds)
+    expected = datasets.open_read_only(url, creds).to_pandas()
+    got = ds.to_dask().compute().sort_values("n").reset_index(drop=True)
+    assert got.dtypes.to_dict() == expected.dtypes.to_dict()
+    pd.testing.assert_frame_equal(got, expected)
+    assert expected["when"].tolist() == frame["when"].tolist()
+    assert expected["zone"].astype(str).tolist() == frame["zone"].astype(str).tolist()
