@@ -88,6 +88,14 @@ class StorageNetworkConnectionError(StorageError, ConnectionError):
     """The backend's server could not be reached or stopped answering."""
 
 
+class StorageTimeout(StorageNetworkConnectionError):
+    """A remote server accepted the connection but did not answer within the deadline
+    (a hung or stopped server); the message names the deadline and where to set it.
+
+    Deliberately not a ``TimeoutError``: async clients (fsspec) replace any ``TimeoutError``
+    leaving a coroutine by their own, message-less one."""
+
+
 class StorageInternalError(StorageError, OSError):
     """The backend failed in a way that is neither a missing key nor a refused access."""
 
@@ -127,4 +135,5 @@ __all__ = [
     "StorageInternalError",
     "StorageKeyNotFound",
     "StorageNetworkConnectionError",
+    "StorageTimeout",
 ]

@@ -26,6 +26,7 @@ from ..errors import (
     StorageKeyNotFound,
     StorageNetworkConnectionError,
 )
+from ._deadlines import Deadlines, body_size, bounded, remote_deadlines
 from .abc import Blob, EntryInfo, ErrorMap
 from .fsspec_location import FsspecLocation, require, split_root
 
@@ -36,8 +37,11 @@ _MISSING = {"NoSuchKey", "NoSuchBucket", "404", "NotFound"}
 class S3(FsspecLocation):
     """Values as objects ``<bucket>/<prefix>/ab/<62 hex>`` of an S3 bucket.
 
-    ``connect_timeout``/``read_timeout`` (seconds) and ``retries`` bound how long
-    a dead server can stall a call; further ``options`` go to ``s3fs.S3FileSystem``
+    ``connect_timeout``/``read_timeout``/``deadline`` (seconds; default from ``[remote]`` in
+    config.toml, see :mod:`lakelet.locations._deadlines`) and ``retries`` bound how long a dead
+    or hung server can stall a call: every request, retries included, ends within ``deadline``
+    (plus 1 s per MiB it uploads) with :class:`~lakelet.errors.StorageTimeout`.
+    Further ``options`` go to ``s3fs.S3FileSystem``
     (e.g. ``session=aiobotocore.session.AioSession()`` shared by many S3
     locations saves loading botocore's service model for each, ~0.4 s).
     """
@@ -55,8 +59,9 @@ class S3(FsspecLocation):
         region: str | None = None,
         create_bucket: bool = True,
         max_size: int | None = None,
-        connect_timeout: float = 5,
-        read_timeout: float = 60,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        deadline: float | None = None,
         retries: int = 2,
         **options: Any,
     ) -> None:
@@ -69,9 +74,10 @@ class S3(FsspecLocation):
         self.prefix = split_root(prefix)
         self.region = region or os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION")
         self.create_bucket = create_bucket
+        self.deadlines = remote_deadlines(connect_timeout=connect_timeout, read_timeout=read_timeout, deadline=deadline)
         config = dict(options.pop("config_kwargs", {}))
-        config.setdefault("connect_timeout", connect_timeout)
-        config.setdefault("read_timeout", read_timeout)
+        config.setdefault("connect_timeout", self.deadlines.connect_timeout)
+        config.setdefault("read_timeout", self.deadlines.read_timeout)
         config.setdefault("retries", {"max_attempts": retries, "mode": "standard"})
         client_kwargs = dict(options.pop("client_kwargs", {}))
         if self.region and self.region != "us-east-1":
@@ -88,6 +94,7 @@ class S3(FsspecLocation):
             **options,
         )
         fs.retries = max(retries, 1)  # s3fs's own retry loop, on top of botocore's
+        bound_s3_requests(fs, self.deadlines, self.endpoint_url or "AWS S3")
         root = f"{bucket}/{self.prefix}" if self.prefix else bucket
         super().__init__(fs, root, max_size=max_size)
         self.extra_errors = s3_error_map()
@@ -153,6 +160,22 @@ class S3(FsspecLocation):
         d = super().describe()
         d.update(endpoint_url=self.endpoint_url, bucket=self.bucket, prefix=self.prefix)
         return d
+
+
+def bound_s3_requests(fs: Any, deadlines: Deadlines, where: str) -> None:
+    """Cut every request of the s3fs filesystem ``fs`` (all go through ``_call_s3``, retries
+    included) off after its deadline, with a :class:`StorageTimeout` that says so."""
+    from fsspec.asyn import sync_wrapper
+
+    def describe(operation: str, seconds: float) -> str:
+        return (
+            f"the S3 server at {where} did not answer {operation} within {seconds:.3g} s, retries included "
+            "(a hung or stopped server?); the deadline is `deadline` in [remote] of config.toml"
+        )
+
+    call = bounded(fs._call_s3, lambda kwargs: deadlines.for_body(body_size(kwargs)), describe)
+    fs._call_s3 = call
+    fs.call_s3 = sync_wrapper(call, obj=fs)
 
 
 def s3_error_map() -> ErrorMap:
