@@ -155,7 +155,18 @@ def _cloud_fs(kind: str, creds: dict[str, Any]) -> Any:
             options["endpoint_url"] = creds["endpoint_url"]
         if "aws_region" in creds:
             options["client_kwargs"] = {"region_name": creds["aws_region"]}
-        return s3fs.S3FileSystem(**options)
+        from ..locations._deadlines import remote_deadlines
+        from ..locations.s3 import bound_s3_requests
+
+        deadlines = remote_deadlines()  # [remote] of config.toml: a hung server fails, never hangs
+        options["config_kwargs"] = {
+            "connect_timeout": deadlines.connect_timeout,
+            "read_timeout": deadlines.read_timeout,
+            "retries": {"max_attempts": 2, "mode": "standard"},
+        }
+        fs = s3fs.S3FileSystem(**options)
+        bound_s3_requests(fs, deadlines, creds.get("endpoint_url") or "AWS S3")
+        return fs
     if kind == "gcs":
         _import("gcsfs", "gcs")
         from gcsfs.core import GCSFileSystem  # the plain class: no gRPC bucket-layout probe
