@@ -52,6 +52,25 @@ def load_ipython_extension(ipython: object) -> None:
     _load(ipython)
 
 
+def _show_in_running_ipython() -> None:
+    """Inside a running IPython (a notebook kernel), register lakelet's rich views right away.
+
+    The core classes carry no ``_repr_html_`` (the core never imports the
+    notebook face); ``%load_ext lakelet`` registers the views too.
+    """
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None and getattr(shell, "display_formatter", None) is not None:
+        from .jupyter.reprs import register
+
+        register(shell)
+
+
+_show_in_running_ipython()
+
+
 # Names that load their layer on first use, so `import lakelet` stays light: remote backends
 # (s3fs, redis-py, sshfs...) and the dataset layer (DuckDB) are imported only when asked for.
 _LAZY: dict[str, str] = {

@@ -221,7 +221,7 @@ def _when(stamp: float | None) -> str:
 
 
 def _lake(args: argparse.Namespace) -> None:
-    from .jupyter import topology as topo
+    from . import topology as topo
 
     cmd = args.command
     with _lake_storage() as storage:
@@ -309,9 +309,9 @@ def _print_tree(tree: dict[str, Any]) -> None:
 
 
 def _lake_ls(storage: Any, args: argparse.Namespace) -> None:
+    from . import topology as topo
     from .cache.producers import Producers, describe
     from .config import get_config
-    from .jupyter import topology as topo
 
     tier = topo.resolve(storage.location, args.tier)
     config = get_config()

@@ -254,16 +254,11 @@ class HashKeyStorage:
     def __repr__(self) -> str:
         return f"HashKeyStorage({self.location!r})"
 
-    def _repr_html_(self) -> str:
-        from .jupyter.reprs import storage_html  # a display hook: the Jupyter layer loads only when shown
-
-        return storage_html(self)
-
     def browse(self, **options: Any) -> Any:
-        """An interactive browser widget for this object (ipywidgets)."""
-        from .jupyter.widgets import LakeBrowser
+        """An interactive browser widget for this storage (ipywidgets; see :mod:`lakelet.display`)."""
+        from .display import browser
 
-        return LakeBrowser(self, **options)
+        return browser(self, **options)
 
 class Records:
     """Named records of a storage: a second, small namespace beside the content-addressed values.

@@ -610,16 +610,11 @@ class Dataset:
 
         return collect(self, grace_period=grace_period, dry_run=dry_run)
 
-    def _repr_html_(self) -> str:
-        from ..jupyter.reprs import dataset_html  # a display hook: the Jupyter layer loads only when shown
-
-        return dataset_html(self)
-
     def browse(self, **options: Any) -> Any:
-        """An interactive browser widget for this object (ipywidgets)."""
-        from ..jupyter.widgets import DatasetBrowser
+        """An interactive browser widget for this dataset (ipywidgets; see :mod:`lakelet.display`)."""
+        from ..display import browser
 
-        return DatasetBrowser(self, **options)
+        return browser(self, **options)
 
 def _array(source: Any) -> pa.Array:
     return source.combine_chunks() if isinstance(source, pa.ChunkedArray) else source

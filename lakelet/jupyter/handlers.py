@@ -22,9 +22,8 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
-from .. import errors, lake
+from .. import errors, lake, topology
 from ..primitives.errors import NotFoundError
-from . import topology
 
 if TYPE_CHECKING:
     from .server import LakeProvider

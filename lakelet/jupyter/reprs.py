@@ -40,7 +40,7 @@ def storage_html(storage: Any) -> str:
 
 
 def _tree(location: Location) -> str:
-    from .topology import redact_url
+    from ..topology import redact_url
 
     usage = _usage(location)
     flags = [] if location.writable else ["read-only"]

@@ -21,7 +21,7 @@ from ..cache.producers import Producers
 from ..config import Config, load_config
 from ..errors import InvalidArgument
 from ..hashstore import HashKeyStorage
-from .topology import ProducerLookup
+from ..topology import ProducerLookup
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:

@@ -285,10 +285,6 @@ class Location(ABC):
     def _not_found(self, key: str) -> StorageKeyNotFound:
         return StorageKeyNotFound("key not found", location=self, key=key)
 
-    def _repr_html_(self) -> str:
-        from ..jupyter.reprs import location_html  # a display hook: the Jupyter layer loads only when shown
-
-        return location_html(self)
 
 def _stream_size(stream: BinaryIO) -> int:
     if stream.seekable():

@@ -211,10 +211,5 @@ class Dict(NamedObject):
     def items(self) -> list[tuple[Any, Any]]:
         return list(self.iterate_items())
 
-    def _repr_html_(self) -> str:
-        from ..jupyter.reprs import dict_html  # a display hook: the Jupyter layer loads only when shown
-
-        return dict_html(self)
-
 
 __all__ = ["Dict"]

@@ -293,10 +293,5 @@ class Queue(NamedObject):
             return
         self._store.clear(_partition(partition))
 
-    def _repr_html_(self) -> str:
-        from ..jupyter.reprs import queue_html  # a display hook: the Jupyter layer loads only when shown
-
-        return queue_html(self)
-
 
 __all__ = ["DEFAULT_PARTITION_TTL", "DEFAULT_VISIBILITY_TIMEOUT", "DeadLetter", "Delivery", "Queue"]

@@ -314,16 +314,11 @@ class Volume(NamedObject):
             self._fs = VolumeFileSystem(self)
         return self._fs
 
-    def _repr_html_(self) -> str:
-        from ..jupyter.reprs import volume_html  # a display hook: the Jupyter layer loads only when shown
-
-        return volume_html(self)
-
     def browse(self, **options: Any) -> Any:
-        """An interactive browser widget for this object (ipywidgets)."""
-        from ..jupyter.widgets import VolumeBrowser
+        """An interactive browser widget for this volume (ipywidgets; see :mod:`lakelet.display`)."""
+        from ..display import browser
 
-        return VolumeBrowser(self, **options)
+        return browser(self, **options)
 
 def list_entries(prefix: str, found: dict[str, Stored], recursive: bool) -> list[FileEntry]:
     """Files and (implied) directories below ``prefix``."""

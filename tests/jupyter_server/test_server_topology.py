@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from lakelet import topology
 from lakelet.errors import InvalidArgument, PreconditionFailed, ReadOnlyLocation, StorageKeyNotFound
 from lakelet.hashstore import HashKeyStorage
-from lakelet.jupyter import topology
 from lakelet.locations.fanout import Fanout
 from lakelet.locations.levels import Level, Levels
 from lakelet.locations.memory import Memory

@@ -14,12 +14,12 @@ from typing import Any
 
 import ipywidgets as W
 
+from ... import topology as topo
 from ...config import get_config
 from ...errors import InvalidArgument
 from ...hashstore import HashKeyStorage
 from ...locations.abc import Location
-from .. import topology as topo
-from ..topology import cache_levels
+from ...topology import cache_levels
 from ._common import Confirm, Pager, Status, small_button
 from ._html import STYLE, esc, human_bytes, human_time
 from .producers import Producers, describe

@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import InvalidArgument, LakeletError, PreconditionFailed, ReadOnlyLocation, StorageKeyNotFound
-from ..locations.abc import EntryInfo, Location, Usage
-from ..locations.levels import Levels
+from .errors import InvalidArgument, LakeletError, PreconditionFailed, ReadOnlyLocation, StorageKeyNotFound
+from .locations.abc import EntryInfo, Location, Usage
+from .locations.levels import Levels
 
 #: how many entries one page may hold
 MAX_PAGE = 1000

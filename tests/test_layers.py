@@ -1,0 +1,78 @@
+"""The layers point down: the import contracts in pyproject.toml hold, and the core works without the face.
+
+The contracts (import-linter) catch any import of ``lakelet.jupyter`` from the core, lazy ones included;
+the fresh-process checks below catch what static analysis cannot (an ``import_module`` by string).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_import_contracts_hold() -> None:
+    exe = shutil.which("lint-imports")
+    if exe is None:
+        pytest.fail("lint-imports is missing: the README's install command installs import-linter (lakelet[dev])")
+    proc = subprocess.run([exe], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "0 broken" in proc.stdout
+
+
+CORE_USE = """
+import sys, tempfile, pathlib
+import lakelet
+from lakelet import HashKeyStorage, Levels
+from lakelet import datasets
+from lakelet.datasets import types
+root = pathlib.Path(tempfile.mkdtemp())
+s = HashKeyStorage(root / "lake")
+k = s.write(b"x")
+ds = datasets.create(str(root / "ds"), schema={"n": types.Int64()})
+ds.append({"n": [1, 2]}); ds.commit("two")
+d = lakelet.Dict.from_name("layers-test", create_if_missing=True); d["a"] = 1
+v = lakelet.Volume.from_name("layers-test", create_if_missing=True)
+repr(s), repr(ds), repr(d), repr(v)
+face = sorted(m for m in sys.modules if m.startswith(("lakelet.jupyter", "ipywidgets", "IPython")))
+print(face)
+"""
+
+
+def test_the_core_runs_without_importing_the_face(tmp_path: Path) -> None:
+    env = dict(os.environ, LAKELET_HOME=str(tmp_path / "home"))
+    proc = subprocess.run([sys.executable, "-c", CORE_USE], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+IN_IPYTHON = """
+import tempfile, pathlib
+from IPython.testing.globalipapp import start_ipython
+shell = start_ipython()
+import lakelet  # imported inside a running IPython: the rich views are registered right away
+from lakelet.datasets import types
+root = pathlib.Path(tempfile.mkdtemp())
+s = lakelet.HashKeyStorage(root / "lake")
+ds = lakelet.create(str(root / "ds"), schema={"n": types.Int64()})
+html = shell.display_formatter.formatters["text/html"]
+html.enabled = True  # a terminal shell shows text only; a notebook kernel enables HTML
+print("HashKeyStorage" in html(s), "Dataset" in html(ds) or "dataset" in html(ds).lower())
+print(type(s.browse()).__name__, type(ds.browse()).__name__)
+"""
+
+
+def test_views_and_browsers_reach_core_objects_in_a_kernel(tmp_path: Path) -> None:
+    pytest.importorskip("ipywidgets")
+    env = dict(os.environ, LAKELET_HOME=str(tmp_path / "home"))
+    proc = subprocess.run([sys.executable, "-c", IN_IPYTHON], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    assert lines[-2] == "True True"
+    assert lines[-1] == "LakeBrowser DatasetBrowser"
