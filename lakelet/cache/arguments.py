@@ -2,9 +2,14 @@
 
 Buffers are hashed where they lie: numpy arrays, Arrow data and bytes go
 straight into sha256 (no pickling, no copy for contiguous data). Containers are
-walked with type tags, so ``(1,)`` and ``[1]`` differ, and sets and dicts are
-ordered by their elements' digests, so equal values hash equally in every
-process whatever ``PYTHONHASHSEED`` says. Other objects are walked through
+walked with type tags, so ``(1,)`` and ``[1]``, ``{1}`` and ``frozenset({1})``,
+``b"a"`` and ``bytearray(b"a")`` differ (a hit returns the type the call had).
+Sets are ordered by their elements' digests, so equal sets hash equally in
+every process whatever ``PYTHONHASHSEED`` says. Dicts (and ``OrderedDict``,
+``Counter``...) are hashed in insertion order: the order is observable
+(iteration, ``json.dumps``, ``pd.DataFrame(d)`` column order), so two dicts
+that differ only in order are two keys — at worst a spurious miss, never a
+stale hit. Object state (``__dict__``) stays order-independent. Other objects are walked through
 their ``__reduce_ex__`` (what pickle would store), which keeps the digest
 deterministic without producing a pickle.
 
@@ -27,8 +32,9 @@ from typing import Any
 
 from .errors import UnhashableValue
 
-#: hashing format version, part of every key
-VERSION = 1
+#: hashing format version, part of every key (2: dicts keep insertion order, frozenset/bytearray/
+#: memoryview tags, categorical categories, object-column element types, masked arrays)
+VERSION = 2
 
 ObjectHook = Callable[[Any], str]
 
@@ -118,10 +124,10 @@ class _Walk:
                 self.feed(item)
             return
         if kind is dict:
-            self._feed_mapping(b"{", value)
+            self._feed_ordered(b"{", value)
             return
         if kind is set or kind is frozenset:
-            h.update(b"S" + _pack_len(len(value)))
+            h.update((b"S" if kind is set else b"J") + _pack_len(len(value)))
             for part in sorted(self.sub(item) for item in value):
                 h.update(part)
             return
@@ -134,6 +140,13 @@ class _Walk:
             h.update(b"O" + _pack_len(len(token)) + token.encode())
             return
         self._feed_reduced(value)
+
+    def _feed_ordered(self, tag: bytes, mapping: Any) -> None:
+        """A mapping whose insertion order is part of its value (see the module docstring)."""
+        self.h.update(tag + _pack_len(len(mapping)))
+        for k, v in mapping.items():
+            self.feed(k)
+            self.feed(v)
 
     def _feed_mapping(self, tag: bytes, mapping: Any) -> None:
         self.h.update(tag + _pack_len(len(mapping)))
@@ -175,7 +188,7 @@ class _Walk:
         if listitems is not None:
             self.feed(list(listitems))
         if dictitems is not None:
-            self._feed_mapping(b"I", dict(dictitems))
+            self._feed_ordered(b"I", dict(dictitems))
 
 
 # ------------------------------------------------------------------------------ atoms
@@ -213,9 +226,14 @@ def _bytes(h: Any, v: bytes | bytearray) -> None:
     h.update(v)
 
 
+def _bytearray(h: Any, v: bytearray) -> None:
+    h.update(b"y" + _pack_len(len(v)))
+    h.update(v)
+
+
 def _memoryview(h: Any, v: memoryview) -> None:
     data = v if v.contiguous else v.tobytes()
-    h.update(b"b" + _pack_len(v.nbytes))
+    h.update(b"m" + _pack_len(v.nbytes))
     h.update(data)
 
 
@@ -235,7 +253,7 @@ _ATOMS: dict[type, Callable[[Any, Any], None]] = {
     complex: _complex,
     str: _str,
     bytes: _bytes,
-    bytearray: _bytes,
+    bytearray: _bytearray,
     memoryview: _memoryview,
     type(Ellipsis): _ellipsis,
     range: _range,
@@ -249,6 +267,8 @@ def _special_handler(value: Any) -> Callable[[_Walk, Any], None] | None:
     root = module.partition(".")[0]
     if root == "numpy":
         np = sys.modules["numpy"]
+        if isinstance(value, np.ma.MaskedArray):
+            return _masked
         if isinstance(value, np.ndarray):
             return _ndarray
         if isinstance(value, np.generic):
@@ -271,6 +291,9 @@ def _special_handler(value: Any) -> Callable[[_Walk, Any], None] | None:
 def _ndarray(walk: _Walk, a: Any) -> None:
     np = sys.modules["numpy"]
     header = f"{a.dtype.str}|{a.dtype.descr if a.dtype.fields else ''}|{a.shape}".encode()
+    if type(a) is not np.ndarray:  # a subclass (matrix, recarray, memmap...) is another value type
+        header += f"|{type(a).__module__}.{type(a).__qualname__}".encode()
+        a = a.view(np.ndarray)
     walk.h.update(b"A" + _pack_len(len(header)) + header)
     if a.dtype.hasobject:
         walk.feed(a.ravel().tolist())
@@ -278,6 +301,15 @@ def _ndarray(walk: _Walk, a: Any) -> None:
     if not a.flags.c_contiguous:
         a = np.ascontiguousarray(a)
     walk.h.update(a.reshape(-1).view(np.uint8))
+
+
+def _masked(walk: _Walk, a: Any) -> None:
+    """A masked array: its data, its mask and its fill value (the data under the mask counts too)."""
+    np = sys.modules["numpy"]
+    walk.h.update(b"M")
+    _ndarray(walk, np.ma.getdata(a))
+    _ndarray(walk, np.ma.getmaskarray(a))
+    walk.feed(a.fill_value.item() if isinstance(a.fill_value, np.generic) else a.fill_value)
 
 
 def _numpy_scalar(walk: _Walk, v: Any) -> None:
@@ -298,9 +330,17 @@ def _pandas_values(walk: _Walk, values: Any) -> None:
         _ndarray(walk, np.asarray(values))
         return
     walk.h.update(b"P" + str(dtype).encode() + b"|")
+    if isinstance(dtype, pd.CategoricalDtype):  # category order and `ordered` are part of the value
+        walk.feed(bool(dtype.ordered))
+        _index(walk, dtype.categories)
+        _ndarray(walk, np.asarray(values.array.codes))
+        return
     if isinstance(dtype, np.dtype):  # object: the inferred kind keeps 1 and "1" apart
-        walk.h.update(pd.api.types.infer_dtype(values, skipna=False).encode())
+        kind = pd.api.types.infer_dtype(values, skipna=False)
+        walk.h.update(kind.encode())
         data = np.asarray(values, dtype=object)
+        if kind not in ("string", "empty"):
+            _element_types(walk, data)  # hash_array hashes by str(): ['1', 2] and [1, '2'] alike
     else:
         data = values.array
     try:
@@ -309,6 +349,15 @@ def _pandas_values(walk: _Walk, values: Any) -> None:
         walk.feed(list(values))
         return
     _ndarray(walk, rows)
+
+
+def _element_types(walk: _Walk, data: Any) -> None:
+    """The type of each element of an object array, as small codes plus the type names."""
+    np = sys.modules["numpy"]
+    codes: dict[type, int] = {}
+    per_row = np.fromiter((codes.setdefault(type(v), len(codes)) for v in data), dtype=np.int32, count=len(data))
+    walk.feed([f"{t.__module__}.{t.__qualname__}" for t in codes])
+    _ndarray(walk, per_row)
 
 
 def _index(walk: _Walk, index: Any) -> None:

@@ -20,6 +20,11 @@ _WORDS = {
     "cell": "the cell's code",
     "base": "base class {}",
     "object": "object {}",
+    "attribute": "class attribute {}",
+    "module": "source of module {} (or of a project module it imports)",
+    "file": "content of file {}",
+    "rng": "global random state of {} (a seed or draws in an earlier cell)",
+    "mutated": "input {} (the cell changed it in place)",
 }
 
 

@@ -6,18 +6,29 @@ A fingerprint is a flat ``{component: digest}`` mapping, e.g.::
     global __main__.train:RATE    -> 9a0b...   (value digest)
     default __main__.train:epochs -> 77d2...
     code helpers.load             -> 03aa...   (a tracked callee)
+    attribute __main__.Trainer.decay -> 41f0... (a class attribute's value)
+    module lazy_mod               -> 8c2e...   (whole source: imported in a body, or used bare)
     library numpy                 -> numpy 2.4.6
 
 Flat components make a miss explainable (``why``): the changed keys are the
 answer. Tracked code (``__main__``, notebook cells, modules under the project
 folder, anything marked) is followed into its globals, defaults, closures and
 callees; other code is identified by name and installed version.
+
+A function is named by its *code's* qualified name in the module that defined
+it, not by ``__qualname__``: ``functools.wraps`` copies the wrapped function's
+name onto the wrapper, and both must stay in the key. Class attribute values
+(constants, attributes set at run time) are part of a class's fingerprint.
+Modules a function imports inside its body, and project modules it uses as
+values (``getattr(plugins, name)``), are keyed by their whole source with the
+project modules they import (:mod:`lakelet.cache.modules`).
 """
 
 from __future__ import annotations
 
 import builtins
 import copy
+import functools
 import hashlib
 import importlib.metadata
 import os
@@ -32,6 +43,7 @@ from typing import Any
 from .arguments import ValueHasher, reference
 from .errors import UnhashableValue
 from .marks import is_marked
+from .modules import ModuleSources, editable_roots, project_root, resolve
 from .source import CodeIdentity, SourceIndex, ast_digest, strip_docstrings
 
 Components = dict[str, str]
@@ -55,6 +67,8 @@ _SKIP_CLASS_ATTRS = frozenset(
         "__match_args__",
     }
 )
+# descriptors that hold no user value (slots, C-level getters)
+_PLAIN_DESCRIPTORS = (types.MemberDescriptorType, types.GetSetDescriptorType)
 
 
 def _library_dirs() -> tuple[str, ...]:
@@ -75,12 +89,16 @@ class Fingerprinter:
     """Computes fingerprints; caches what depends only on code, never what depends on values.
 
     ``project`` is the folder whose modules count as user code (default: the
-    current working directory). ``ignore`` names globals to leave out of keys.
+    project root above the working directory, see :func:`~lakelet.cache.modules.project_root`).
+    ``ignore`` names globals (or class attributes, ``Class.attr``) to leave out of keys.
     """
 
     def __init__(self, project: str | os.PathLike[str] | None = None, *, ignore: tuple[str, ...] = ()) -> None:
-        self.project = str(Path(project if project is not None else os.getcwd()).resolve()) + os.sep
+        root = Path(project).resolve() if project is not None else project_root()
+        self.project = str(root) + os.sep
         self.ignore = frozenset(ignore)
+        self.modules = ModuleSources(self._in_project)
+        self._active: set[int] = set()  # classes/functions being fingerprinted by token() (enum members...)
         self.sources = SourceIndex()
         self.values = ValueHasher(self.token)
         self._codes: weakref.WeakKeyDictionary[types.CodeType, CodeIdentity] = weakref.WeakKeyDictionary()
@@ -101,8 +119,14 @@ class Fingerprinter:
         if isinstance(obj, types.ModuleType):
             return f"module {obj.__name__} {self._version(obj.__name__)}"
         if self._tracked(obj):
-            out: Components = {}
-            self._callable(obj, out, set())
+            if id(obj) in self._active:  # met again inside its own fingerprint (an enum member's class)
+                return f"tracked {reference(obj)} (itself)"
+            self._active.add(id(obj))
+            try:
+                out: Components = {}
+                self._callable(obj, out, set())
+            finally:
+                self._active.discard(id(obj))
             return f"tracked {reference(obj)} {combine(out)}"
         wrapped = getattr(obj, "__wrapped__", None)
         if callable(wrapped) and wrapped is not obj:
@@ -132,11 +156,12 @@ class Fingerprinter:
         module = sys.modules.get(name)
         if module is not None and is_marked(module):
             return True  # not cached: a mark may be added at any time
-        if name.partition(".")[0] in _LIBRARY_ROOTS:
+        root = name.partition(".")[0]
+        if root in _LIBRARY_ROOTS:
             result = False
         else:
             file = getattr(module, "__file__", None) or file
-            result = bool(file) and self._in_project(str(file))
+            result = bool(file) and (self._in_project(str(file)) or self._editable(root, str(file)))
         self._modules[name] = result
         return result
 
@@ -145,6 +170,13 @@ class Fingerprinter:
         if not path.startswith(self.project) or any(path.startswith(d) for d in self._library_dirs):
             return False
         return "site-packages" not in path and "dist-packages" not in path
+
+    def _editable(self, root: str, file: str) -> bool:
+        """A package installed in editable mode from a source folder (not from site-packages) is user code."""
+        if root not in editable_roots():
+            return False
+        path = str(Path(file).resolve())
+        return not any(path.startswith(d) for d in self._library_dirs) and "site-packages" not in path
 
     def _tracked(self, obj: Any) -> bool:
         if isinstance(obj, types.FunctionType):
@@ -166,7 +198,7 @@ class Fingerprinter:
             out[f"object {reference(obj)}"] = self.token(obj)
 
     def _function(self, func: types.FunctionType, out: Components, seen: set[int]) -> None:
-        name = reference(func)
+        name = _unique(_code_name(func), out)
         identity = self.code(func.__code__)
         out[f"code {name}"] = identity.digest
         for i, value in enumerate(func.__defaults__ or ()):
@@ -189,9 +221,24 @@ class Fingerprinter:
                 continue
             label = f"global {name}:{var}"
             if var in namespace:
-                self.dependency(namespace[var], label, identity.attributes.get(var, ()), out, seen)
+                self.dependency(
+                    namespace[var], label, identity.attributes.get(var, ()), out, seen, whole=var in identity.bare
+                )
             elif var not in _builtin_names(namespace):
                 out[label] = "<undefined>"
+        package = namespace.get("__package__") or None
+        for module, level in identity.imports:
+            absolute = resolve(module, level, package)
+            if absolute:
+                self.module_source(absolute, out)
+
+    def module_source(self, name: str, out: Components) -> None:
+        """Key a project module by its whole source (and its project imports); library modules by version."""
+        if name in self.ignore or f"module {name}" in out:
+            return
+        digest = self.modules.digest(name)
+        if digest is not None:
+            out[f"module {name}"] = digest
 
     def dependency(
         self,
@@ -200,9 +247,12 @@ class Fingerprinter:
         attributes: tuple[tuple[str, ...], ...],
         out: Components,
         seen: set[int] | None = None,
+        *,
+        whole: bool = False,
     ) -> None:
         """Add to ``out`` the fingerprint of one thing code refers to (a global, a closure variable,
-        a notebook variable); ``attributes`` are the attribute chains read from it (``mod.f``)."""
+        a notebook variable); ``attributes`` are the attribute chains read from it (``mod.f``);
+        ``whole``: a module is also used as a value, so its whole source counts."""
         if seen is None:
             seen = set()
         if isinstance(value, types.ModuleType):
@@ -211,6 +261,8 @@ class Fingerprinter:
                 root = value.__name__.partition(".")[0]
                 out[f"library {root}"] = f"{root} {self._version(root)}"
                 return
+            if whole:  # used as a value (getattr dispatch, passed on): any of its code may run
+                self.module_source(value.__name__, out)
             for chain in attributes:
                 target: Any = value
                 path = value.__name__
@@ -239,7 +291,8 @@ class Fingerprinter:
         if isinstance(value, types.BuiltinFunctionType | types.MethodDescriptorType | types.WrapperDescriptorType):
             out[label] = self._library_ref(value)
             return
-        out[label] = self.value(value, f"global {label.partition(' ')[2]!r}")
+        kind, _, what = label.partition(" ")
+        out[label] = self.value(value, f"{'class attribute' if kind == 'attribute' else 'global'} {what!r}")
 
     def _class(self, cls: type, out: Components, seen: set[int]) -> None:
         name = reference(cls)
@@ -254,15 +307,19 @@ class Fingerprinter:
         for base in cls.__bases__:
             if base is not object:
                 self.dependency(base, f"base {name}:{reference(base)}", (), out, seen)
-        for _, value in sorted(vars(cls).items(), key=lambda kv: kv[0]):
+        for attr, value in sorted(vars(cls).items(), key=lambda kv: kv[0]):
             if isinstance(value, staticmethod | classmethod):
                 value = value.__func__
+            if isinstance(value, functools.cached_property):
+                value = value.func
             if isinstance(value, property):
                 for accessor in (value.fget, value.fset, value.fdel):
                     if isinstance(accessor, types.FunctionType):
                         self._callable(accessor, out, seen)
             elif isinstance(value, types.FunctionType):
                 self._callable(value, out, seen)
+            elif not _skip_attribute(attr, value) and not {attr, f"{cls.__qualname__}.{attr}"} & self.ignore:
+                self.dependency(value, f"attribute {name}.{attr}", (), out, seen)  # a constant, or set at run time
 
     def _class_by_value(self, cls: type) -> str:
         """Identity of a class without source: its attribute names and simple values."""
@@ -312,6 +369,31 @@ class Fingerprinter:
             except importlib.metadata.PackageNotFoundError:
                 continue
         return "unversioned"
+
+
+def _code_name(func: types.FunctionType) -> str:
+    """Where the code was defined: ``functools.wraps`` copies ``__qualname__``/``__module__`` onto wrappers."""
+    module = func.__globals__.get("__name__") or func.__module__ or "?"
+    return f"{module}.{func.__code__.co_qualname}"
+
+
+def _unique(name: str, out: Components) -> str:
+    """``name``, or ``name#2``... when another function of the same name is already in the key."""
+    if f"code {name}" not in out:
+        return name
+    n = 2
+    while f"code {name}#{n}" in out:
+        n += 1
+    return f"{name}#{n}"
+
+
+def _skip_attribute(attr: str, value: Any) -> bool:
+    """Class attributes that are machinery, not values: dunders, ABC/enum internals, slot descriptors."""
+    if attr in _SKIP_CLASS_ATTRS or (attr.startswith("__") and attr.endswith("__")):
+        return True
+    if attr.startswith("_") and attr.endswith("_") and len(attr) > 2:  # enum's _member_map_ etc.
+        return True
+    return isinstance(value, _PLAIN_DESCRIPTORS)
 
 
 def _builtin_names(namespace: dict[str, Any]) -> Any:

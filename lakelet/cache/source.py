@@ -39,6 +39,8 @@ class CodeIdentity:
     method: str  # "ast" or "bytecode"
     global_names: tuple[str, ...]  # globals the code (and its nested code) reads, in order
     attributes: dict[str, tuple[tuple[str, ...], ...]]  # global -> attribute chains read from it
+    imports: tuple[tuple[str, int], ...] = ()  # (module, level) of imports inside the code (`import x` in a body)
+    bare: frozenset[str] = frozenset()  # globals used as values, not only through `name.attr` (getattr dispatch)
 
 
 # ------------------------------------------------------------------------------ AST
@@ -147,24 +149,48 @@ def _same_code(a: types.CodeType, b: types.CodeType) -> bool:
 # ------------------------------------------------------------------------------ globals
 def code_globals(code: types.CodeType) -> tuple[tuple[str, ...], dict[str, tuple[tuple[str, ...], ...]]]:
     """Global names a code object (and its nested code) reads, and the attribute chains read from them."""
+    found = code_references(code)
+    return found[0], found[1]
+
+
+def code_references(
+    code: types.CodeType,
+) -> tuple[tuple[str, ...], dict[str, tuple[tuple[str, ...], ...]], tuple[tuple[str, int], ...], frozenset[str]]:
+    """Globals read, attribute chains read from them, modules imported inside the code, globals used bare."""
     names: dict[str, None] = {}
     chains: dict[str, dict[tuple[str, ...], None]] = {}
+    imports: dict[tuple[str, int], None] = {}
+    bare: set[str] = set()
     for sub in _walk_code(code):
         current: str | None = None
         chain: list[str] = []
+        level = 0
         for ins in dis.get_instructions(sub):
             if ins.opname in _ATTR_OPS and current is not None:
                 chain.append(ins.argval)
                 continue
-            if current is not None and chain:
-                chains.setdefault(current, {})[tuple(chain)] = None
+            if current is not None:
+                if chain:
+                    chains.setdefault(current, {})[tuple(chain)] = None
+                else:
+                    bare.add(current)
             current, chain = None, []
             if ins.opname in _GLOBAL_OPS:
                 names[ins.argval] = None
                 current = ins.argval
-        if current is not None and chain:
-            chains.setdefault(current, {})[tuple(chain)] = None
-    return tuple(names), {k: tuple(v) for k, v in chains.items()}
+            elif ins.opname == "IMPORT_NAME":
+                imports[(ins.argval, level)] = None
+            elif ins.opname == "IMPORT_FROM" and imports:
+                module, lvl = next(reversed(imports))
+                imports[(f"{module}.{ins.argval}" if module else ins.argval, lvl)] = None
+            if ins.opname == "LOAD_CONST" and isinstance(ins.argval, int):
+                level = ins.argval
+        if current is not None:
+            if chain:
+                chains.setdefault(current, {})[tuple(chain)] = None
+            else:
+                bare.add(current)
+    return tuple(names), {k: tuple(v) for k, v in chains.items()}, tuple(imports), frozenset(bare)
 
 
 def _walk_code(code: types.CodeType) -> Iterator[types.CodeType]:
@@ -202,11 +228,11 @@ class SourceIndex:
 
     def identity(self, code: types.CodeType) -> CodeIdentity:
         """The identity of ``code``: its normalized AST if the source is found and current."""
-        names, attrs = code_globals(code)
+        names, attrs, imports, bare = code_references(code)
         node = self._verified_node(code)
         if node is None:
-            return CodeIdentity(bytecode_digest(code), "bytecode", names, attrs)
-        return CodeIdentity(ast_digest(_normalized(node)), "ast", names, attrs)
+            return CodeIdentity(bytecode_digest(code), "bytecode", names, attrs, imports, bare)
+        return CodeIdentity(ast_digest(_normalized(node)), "ast", names, attrs, imports, bare)
 
     def class_node(self, cls: type, filename: str, line: int | None) -> ast.ClassDef | None:
         """The ``class`` statement of ``cls`` in ``filename`` (the one containing ``line`` if several)."""
@@ -328,4 +354,12 @@ def _normalized(node: ast.AST) -> ast.AST:
     return strip_docstrings(clone)
 
 
-__all__ = ["CodeIdentity", "SourceIndex", "ast_digest", "bytecode_digest", "code_globals", "dump_ast"]
+__all__ = [
+    "CodeIdentity",
+    "SourceIndex",
+    "ast_digest",
+    "bytecode_digest",
+    "code_globals",
+    "code_references",
+    "dump_ast",
+]

@@ -47,6 +47,26 @@ class Point:
         (pd.Series([1, "a"], dtype=object), pd.Series(["1", "a"], dtype=object)),
         (Point(1, 2.0), Point(1, 2.5)),
         (0.0, -0.0),
+        # values that compare or hash alike elsewhere but are not the same value (issue 10)
+        ({"a": 1, "b": 2}, {"b": 2, "a": 1}),  # dict order is observable: part of the key (documented)
+        (__import__("collections").OrderedDict(a=1, b=2), __import__("collections").OrderedDict(b=2, a=1)),
+        ({1, 2}, frozenset({1, 2})),
+        (b"ab", bytearray(b"ab")),
+        (b"ab", memoryview(b"ab")),
+        (
+            pd.Series(pd.Categorical(["a", "b"], categories=["a", "b"], ordered=True)),
+            pd.Series(pd.Categorical(["a", "b"], categories=["b", "a"], ordered=True)),
+        ),
+        (
+            pd.Series(pd.Categorical(["a", "b"], ordered=True)),
+            pd.Series(pd.Categorical(["a", "b"], ordered=False)),
+        ),
+        (pd.Series(["1", 2], dtype=object), pd.Series([1, "2"], dtype=object)),
+        (pd.DataFrame({"c": ["1", 2]}), pd.DataFrame({"c": [1, "2"]})),
+        (np.ma.masked_array([1, 2, 3], mask=[0, 1, 0]), np.ma.masked_array([1, 2, 3], mask=[0, 0, 0])),
+        (np.ma.masked_array([1, 2, 3], mask=[0, 1, 0]), np.array([1, 2, 3])),
+        (np.ma.masked_array([1, 2, 3], mask=[0, 1, 0]), np.ma.masked_array([1, 9, 3], mask=[0, 1, 0])),
+        (np.arange(4).reshape(2, 2), np.asmatrix(np.arange(4).reshape(2, 2))),
     ],
 )
 def test_different_values_differ(a, b) -> None:
@@ -56,8 +76,11 @@ def test_different_values_differ(a, b) -> None:
 @pytest.mark.parametrize(
     ("a", "b"),
     [
-        ({"a": 1, "b": 2}, {"b": 2, "a": 1}),
+        ({"a": 1, "b": 2}, {"a": 1, "b": 2}),
         ({3, 1, 2}, {1, 2, 3}),
+        (np.ma.masked_array([1, 2, 3], mask=[0, 1, 0]), np.ma.masked_array([1, 2, 3], mask=[0, 1, 0])),
+        (pd.Series(pd.Categorical(["a", "b"], ordered=True)), pd.Series(pd.Categorical(["a", "b"], ordered=True))),
+        (pd.Series(["1", 2], dtype=object), pd.Series(["1", 2], dtype=object)),
         (np.asfortranarray(np.arange(6).reshape(2, 3)), np.arange(6).reshape(2, 3)),
         (np.arange(10)[::2], np.array([0, 2, 4, 6, 8])),
         (pd.DataFrame({"a": [1, 2], "s": ["x", "y"]}), pd.DataFrame({"a": [1, 2], "s": ["x", "y"]})),
