@@ -240,6 +240,8 @@ def _lake(args: argparse.Namespace) -> None:
                 return print(json.dumps({"evicted": report.evicted, "bytes": report.bytes}))
             return print(f"evicted {report.evicted} cache entr{'y' if report.evicted == 1 else 'ies'}, "
                          f"{_size(report.bytes)}")
+        if cmd == "fsck":
+            return _lake_fsck(storage, args)
         if cmd == "evict":
             if args.force and not _confirm(args, f"{len(args.keys)} value(s) from tier {args.tier}, even only copies"):
                 return None
@@ -256,6 +258,48 @@ def _lake(args: argparse.Namespace) -> None:
             return print(f"removed {result['removed']}, {_size(result['bytes'])}; "
                          f"kept {result['kept']} (the only copy)")
     raise AssertionError(cmd)
+
+
+def _lake_fsck(storage: Any, args: argparse.Namespace) -> None:
+    """Re-hash every copy in every tier; ``--repair`` fixes damaged copies from good ones.
+
+    Cache index entries of earlier releases (kept among the values, so they never verified)
+    are not damage: they are counted, and ``--repair`` moves them into the named records.
+    Exits with status 1 while a damaged copy remains.
+    """
+    from .cache.index import move_legacy_entries
+
+    report = storage.fsck()
+    legacy = move_legacy_entries(storage, [key for _, key in report.damaged], dry_run=not args.repair)
+    if args.repair:
+        report = storage.fsck(repair=True)
+    elif legacy:
+        report.damaged = [(url, key) for url, key in report.damaged if key not in legacy]
+        report.unrecoverable = [key for key in report.unrecoverable if key not in legacy]
+    remaining = len(report.damaged) - len(report.repaired)
+    if args.json:
+        print(json.dumps({
+            "checked": report.checked,
+            "keys": report.keys,
+            "damaged": [{"location": url, "key": key} for url, key in report.damaged],
+            "repaired": [{"location": url, "key": key} for url, key in report.repaired],
+            "unrecoverable": report.unrecoverable,
+            "legacy_cache_entries": len(legacy),
+            "errors": report.errors,
+        }))
+    else:
+        print(f"checked {report.checked} copies of {report.keys} values: {len(report.damaged)} damaged, "
+              f"repaired {len(report.repaired)}, {len(report.unrecoverable)} with no good copy left")
+        for url, key in report.damaged:
+            fixed = "repaired" if (url, key) in report.repaired else "DAMAGED"
+            print(f"  {fixed:9} {key[:KEY_PREFIX]}  {url}")
+        if legacy:
+            verb = "moved" if args.repair else "found (--repair moves them)"
+            print(f"{len(legacy)} cache entries of an earlier release {verb} into the named records")
+        for error in report.errors:
+            print(f"  could not check: {error}")
+    if remaining or report.errors:
+        raise SystemExit(1)
 
 
 #: hex digits of a key shown by ``lake ls`` (``lake evict`` accepts any unique prefix of 8 or more)
@@ -532,6 +576,10 @@ def _lake_parser(kinds: Any, jsonable: argparse.ArgumentParser, confirm: argpars
     p.add_argument("--max-size", default=None, metavar="SIZE", help="keep each cache level under SIZE, e.g. '1 GiB'")
     p.add_argument("--max-age", type=_seconds, default=None, metavar="SECONDS",
                    help="evict cache copies not accessed for SECONDS")
+    p = lake.add_parser("fsck", help="re-hash every stored copy; report (and --repair) damaged ones",
+                        parents=[jsonable])
+    p.add_argument("--repair", action="store_true",
+                   help="replace each damaged copy by a good copy from another tier (a copy with none is kept)")
     p = lake.add_parser("evict", help="remove keys from a tier when another tier still holds them",
                         parents=[jsonable, confirm])
     p.add_argument("tier", metavar="TIER_ID")

@@ -16,7 +16,6 @@ b'hello'
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -26,6 +25,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ._hashing import CHUNK, _read_full, copy_file_hashing, copy_hashing, hash_bytes, hash_file, validate_key
+from ._heal import FsckReport, fsck, good_copy_below
+from ._staging import HashingWriter, StagingFile, candidate_dirs
 from .errors import (
     InvalidArgument,
     ReadOnlyLocation,
@@ -102,14 +103,21 @@ class HashKeyStorage:
             key = hash_bytes(data)
             self._store(key, Blob(data=data))
             return key
-        staging = self.location.staging_dir()
-        if staging is None:
+        folders = list(self.location.staging_dirs(st.st_size))
+        if not folders:
             # Nowhere to link from: hash in place, the location then reads the file itself.
             key, size = hash_file(path)
             self._store(key, Blob(path=path, size=size))
             return key
         with open(path, "rb") as src:
-            return self._stage_file_and_store(src, staging)
+            for folder in folders:  # a full disk: stage in the next write target's folder
+                try:
+                    return self._stage_file_and_store(src, folder)
+                except StorageFull:
+                    if folder == folders[-1]:
+                        raise
+                    src.seek(0)
+        raise AssertionError("unreachable")
 
     def _write_stream(self, stream: BinaryIO) -> str:
         head = memoryview(bytearray(CHUNK))
@@ -119,8 +127,7 @@ class HashKeyStorage:
             key = hash_bytes(data)
             self._store(key, Blob(data=data))
             return key
-        staging = self.location.staging_dir()
-        return self._stage_and_store(_Prefixed(head, stream), staging)
+        return self._stage_and_store(_Prefixed(head, stream))
 
     def _stage_file_and_store(self, src: BinaryIO, staging: Path) -> str:
         """Copy a big local file into a private file in the kernel, hashing the copy as it grows."""
@@ -138,19 +145,43 @@ class HashKeyStorage:
         finally:
             tmp.unlink(missing_ok=True)
 
-    def _stage_and_store(self, src: Any, staging: Path | None) -> str:
-        """Copy a big source into a private file while hashing (one pass), then publish it."""
-        folder = staging if staging is not None else Path(tempfile.gettempdir())
-        tmp = folder / f"stage-{uuid.uuid4().hex}"
+    def _stage_and_store(self, src: Any) -> str:
+        """Copy a big source into a private file while hashing (one pass), then publish it.
+
+        The file starts in the first write target's staging folder and moves on to the
+        next one if that disk fills up (a stream cannot be read twice).
+        """
+        with translate_errors(self.location):
+            staged = StagingFile(candidate_dirs(self.location))
         try:
             with translate_errors(self.location):
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with open(fd, "wb", buffering=0) as out:
-                    key, size = copy_hashing(src, out.write)
-            self._store(key, Blob(path=tmp, size=size, owned=True))
+                key, size = copy_hashing(src, staged.write)
+                staged.close()
+            self._store(key, Blob(path=staged.path, size=size, owned=True))
             return key
         finally:
-            tmp.unlink(missing_ok=True)
+            staged.discard()
+
+    @contextmanager
+    def writer(self) -> Iterator[HashingWriter]:
+        """A binary file to write a value into; on leaving the ``with`` it is hashed and stored.
+
+        >>> with storage.writer() as f:          # doctest: +SKIP
+        ...     np.save(f, array)
+        >>> f.key                                  # doctest: +SKIP
+
+        Small values stay in memory, bigger ones are staged once in a write target's
+        ``.tmp`` and linked into place (no second copy). An exception inside the block
+        stores nothing and leaves no temporary behind.
+        """
+        out = HashingWriter(self, CHUNK)
+        try:
+            yield out
+        except BaseException:
+            out.discard()
+            raise
+        with translate_errors(self.location):
+            out.publish()
 
     def _store(self, key: str, blob: Blob) -> None:
         if self.location.write(key, blob):
@@ -161,21 +192,24 @@ class HashKeyStorage:
 
     # ------------------------------------------------------------------ reading
     @contextmanager
-    def read(self, key: str) -> Iterator[ReadValue]:
+    def read(self, key: str, verify: bool | None = None) -> Iterator[ReadValue]:
         """Yield a read-only local ``Path`` or a binary file object; valid inside the ``with`` only.
 
+        ``verify`` (default: this storage's ``verify=``) re-hashes the content first and
+        raises :class:`~lakelet.StorageCorruption` when no copy hashes to ``key``.
         Raises :class:`~lakelet.StorageKeyNotFound` (a ``KeyError``) for a missing key.
         """
         validate_key(key)
-        reader = self.location.read_verified(key) if self.verify_reads else self.location.read(key)
+        verify = self.verify_reads if verify is None else verify
+        reader = self.location.read_verified(key) if verify else self.location.read(key)
         with reader as value:
             yield value
 
-    def read_bytes(self, key: str) -> bytes:
-        """The whole value of ``key`` in memory."""
+    def read_bytes(self, key: str, verify: bool | None = None) -> bytes:
+        """The whole value of ``key`` in memory (``verify`` as in :meth:`read`)."""
         validate_key(key)
-        if self.verify_reads:
-            with self.read(key) as value:
+        if self.verify_reads if verify is None else verify:
+            with self.read(key, verify=True) as value:
                 return value.read_bytes() if isinstance(value, Path) else value.read()
         return self.location.read_bytes(key)
 
@@ -215,12 +249,15 @@ class HashKeyStorage:
         """Bytes and entries held (composites add a per-member breakdown in ``extra``)."""
         return self.location.usage()
 
-    def gc(self, max_size: int | str | None = None, max_age: float | None = None) -> GCReport:
+    def gc(self, max_size: int | str | None = None, max_age: float | None = None, *, verify: bool = True) -> GCReport:
         """Evict from cache levels: least recently used first until each holds at most ``max_size``
         bytes, and everything not accessed for ``max_age`` seconds.
 
-        Only values that a lower level still holds are evicted, so nothing is lost;
-        the last (authoritative) level of a ``Levels`` stack is never touched.
+        Only values that a lower level still holds *good* are evicted, so nothing is lost:
+        before a cache copy goes, the lower copy is re-hashed (``verify=False`` trusts it,
+        which saves reading it back from a remote level); a damaged lower copy is first
+        repaired from the cache's good one, and if that is impossible the cache keeps its
+        copy. The last (authoritative) level of a ``Levels`` stack is never touched.
         """
         from .registry import parse_size
 
@@ -233,10 +270,17 @@ class HashKeyStorage:
             if purge is not None and member.writable:
                 purge()  # half-written temporaries of crashed writers, older than an hour
         for cache, backing in _cache_levels(self.location):
-            n, b = _evict(cache, backing, limit, max_age)
+            n, b = _evict(cache, backing, limit, max_age, verify)
             evicted += n
             freed += b
         return GCReport(evicted, freed)
+
+    def fsck(self, *, repair: bool = False) -> FsckReport:
+        """Re-hash every stored copy in every tier; report the damaged ones and, with ``repair``,
+        replace each by a good copy from another tier (atomically). A damaged copy with no good
+        copy anywhere is reported in ``unrecoverable`` and kept. Reads everything: slow on
+        remote tiers."""
+        return fsck(self.location, repair=repair)
 
     def describe(self) -> dict[str, Any]:
         """The topology of this storage as JSON-able data."""
@@ -334,7 +378,9 @@ def _cache_levels(location: Location) -> Iterator[tuple[Location, list[Location]
         yield from _cache_levels(child)
 
 
-def _evict(cache: Location, backing: list[Location], limit: int | None, max_age: float | None) -> tuple[int, int]:
+def _evict(
+    cache: Location, backing: list[Location], limit: int | None, max_age: float | None, verify: bool
+) -> tuple[int, int]:
     if not cache.writable or not cache.listable:
         return 0, 0
     entries = sorted(cache.entries(), key=lambda e: e.last_access or 0.0)
@@ -346,8 +392,8 @@ def _evict(cache: Location, backing: list[Location], limit: int | None, max_age:
         too_old = cutoff is not None and (entry.last_access or 0.0) < cutoff
         if not (too_big or too_old):
             continue
-        if not any(lower.contains(entry.key) for lower in backing):
-            continue  # the only copy: keep it
+        if not good_copy_below(cache, backing, entry.key, verify=verify):
+            continue  # the only (good) copy: keep it
         if cache.delete(entry.key):
             evicted += 1
             freed += entry.size

@@ -138,14 +138,17 @@ class CacheStore:
                 self.warn(f"could not release the cache lease on {address[:12]} (it expires by itself): {e}")
 
     # ------------------------------------------------------------------ reading
-    def load(self, address: str) -> tuple[Entry | None, dict[str, Any] | None, bool]:
-        """(entry, decoded values, stale). ``stale`` means: an entry is there but unusable, replace it."""
+    def load(self, address: str, kind: str | None = None) -> tuple[Entry | None, dict[str, Any] | None, bool]:
+        """(entry, decoded values, stale). ``stale`` means: an entry is there but unusable, replace it.
+
+        ``kind`` ("function" or "cell") saves looking for the entry under the other kind.
+        """
         writer = persist.current_writer()
         if writer is not None:
             writer.wait(address)  # our own background write of this entry goes first
         entries = self.entries
         try:
-            entry = entries.get(address)
+            entry = entries.get(address, kind)
         except UntrustedEntry as e:
             self.warn(f"ignoring an untrusted cache entry {address[:12]}: {e}")
             return None, None, True
@@ -169,9 +172,9 @@ class CacheStore:
             self.warn(f"cannot restore cache entry {address[:12]} of {entry.name}: {type(e).__name__}: {e}")
         return None
 
-    def exists(self, address: str) -> bool:
+    def exists(self, address: str, kind: str | None = None) -> bool:
         try:
-            return self.entries.storage.location.contains(address)
+            return self.entries.exists(address, kind)
         except StorageError as e:
             self.warn(f"cannot reach the cache storage: {e}")
             return False

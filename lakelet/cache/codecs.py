@@ -25,22 +25,17 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import hashlib
 import io
 import mmap
 import os
 import pickle
 import sys
-import tempfile
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .._hashing import hash_bytes, hash_file
-from ..errors import StorageCorruption, StorageFull
-from ..locations.abc import Blob
+from ..errors import StorageCorruption
 from .errors import UnstorableValue
 
 Descriptor = dict[str, Any]
@@ -264,7 +259,7 @@ def _ipc_bytes(table: Any) -> Any:
 def _encode_arrow(table: Any, storage: Any, kind: str) -> Descriptor:
     import pyarrow as pa
 
-    def produce(f: _HashingWriter) -> None:
+    def produce(f: BinaryIO) -> None:
         _write_ipc(pa.PythonFile(f, mode="w"), table)
 
     key = _write_file(storage, produce)
@@ -358,56 +353,20 @@ def _mapped(storage: Any, key: str, verify: bool) -> Any:
 # ------------------------------------------------------------------------------ blobs
 @contextlib.contextmanager
 def _blob(storage: Any, key: str, verify: bool) -> Iterator[Path | bytes]:
-    """A blob as a local path (zero copy) or bytes; re-hashed against its key if ``verify``."""
-    with storage.read(key) as value:
-        if isinstance(value, Path):
-            if verify and hash_file(value)[0] != key:
-                raise StorageCorruption("cached value does not hash to its key", key=key)
-            yield value
-            return
-        data = value.read()
-        if verify and hash_bytes(data) != key:
-            raise StorageCorruption("cached value does not hash to its key", key=key)
-        yield data
+    """A blob as a local path (zero copy) or bytes; re-hashed against its key if ``verify``
+    (a verified read through the storage heals a bad cache copy from a lower level)."""
+    with storage.read(key, verify=verify) as value:
+        yield value if isinstance(value, Path) else value.read()
 
 
-class _HashingWriter(io.RawIOBase):
-    """A binary file that hashes what is written to it (so a value is written exactly once)."""
+def _write_file(storage: Any, produce: Callable[[BinaryIO], None]) -> str:
+    """Write a value we produce ourselves through the storage's hashing writer; return its key.
 
-    def __init__(self, raw: BinaryIO) -> None:
-        self._raw = raw
-        self.hash = hashlib.sha256()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        view = memoryview(data).cast("B")
-        self.hash.update(view)
-        self._raw.write(view)
-        return view.nbytes
-
-
-def _write_file(storage: Any, produce: Callable[[_HashingWriter], None]) -> str:
-    """Write a big value once, into the location's staging folder, hashing on the way; then publish it.
-
-    This is :meth:`HashKeyStorage.write` for a file we produce ourselves: the
-    file is linked into place instead of copied a second time.
+    Big values are staged once in a write target's folder and linked into place.
     """
-    location = storage.location
-    folder = location.staging_dir() or Path(tempfile.gettempdir())
-    path = Path(folder) / f"cache-{uuid.uuid4().hex}"
-    try:
-        with open(path, "xb") as raw:
-            writer = _HashingWriter(raw)
-            produce(writer)
-        key = writer.hash.hexdigest()
-        blob = Blob(path=path, size=path.stat().st_size, owned=True)
-        if not location.write(key, blob):
-            raise StorageFull(f"no location had room for a cached value of {blob.size} bytes", key=key)
-        return key
-    finally:
-        path.unlink(missing_ok=True)
+    with storage.writer() as f:
+        produce(f)
+    return f.key
 
 
 _DECODERS: dict[str, Callable[[Descriptor, Any, bool], Any]] = {

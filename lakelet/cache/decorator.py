@@ -133,7 +133,7 @@ class CachedFunction(Generic[P, R]):
                 self._store.count_hit("function", self._name, address)
                 self._recent.move_to_end(address)
                 return (result,), False
-        entry, values, stale = self._store.load(address)
+        entry, values, stale = self._store.load(address, "function")
         if entry is None or values is None or "result" not in values:
             return None, stale or entry is not None
         self._hits += 1
@@ -200,7 +200,7 @@ class CachedFunction(Generic[P, R]):
         components = self.components(*args, **kwargs)
         address = self._store.entries.address("function", self._name, combine(components))
         history = self._store.journal.records("function", self._name)
-        return explain(self._name, address, self._store.exists(address), components, history)
+        return explain(self._name, address, self._store.exists(address, "function"), components, history)
 
     # ------------------------------------------------------------------ housekeeping
     def cache_info(self) -> CacheInfo:

@@ -54,3 +54,12 @@ def peek_bytes(location: Location, key: str) -> bytes:
         except StorageKeyNotFound:
             continue
     raise StorageKeyNotFound("key not found", location=location, key=key)
+
+
+def verifies(location: Location, key: str) -> bool:
+    """Whether ``location``'s own copy of ``key`` hashes to its key (False if it holds none)."""
+    try:
+        with location.read_verified(key):
+            return True
+    except (StorageCorruption, StorageKeyNotFound):
+        return False

@@ -236,6 +236,14 @@ class Location(ABC):
         free = self.free_space()
         return free is None or size <= free
 
+    def repair(self, key: str, blob: Blob) -> bool:
+        """Replace the stored copy of ``key`` with ``blob`` atomically (it is never briefly missing).
+
+        For a copy that no longer hashes to its key. The offered bytes are hashed first:
+        if they do not match ``key`` nothing changes and :class:`StorageCorruption` is raised.
+        """
+        raise StorageInternalError(f"{type(self).__name__} cannot repair values in place", location=self, key=key)
+
     def read_verified(self, key: str) -> AbstractContextManager[ReadValue]:
         """Like :meth:`read`, but the content is re-hashed first; raises :class:`StorageCorruption`."""
         return _read_verified(self, key)
@@ -247,6 +255,16 @@ class Location(ABC):
         first writable member); values prepared elsewhere are copied instead.
         """
         return None
+
+    def staging_dirs(self, size: int | None = None) -> Iterator[Path]:
+        """Staging folders of the members a value of ``size`` bytes may be written to, in write
+        order (a composite lists its writers'; a member that already says it has no room for
+        ``size`` is skipped). Lazy: a folder is made only when the caller gets that far."""
+        if size is not None and not self.accepts(size):
+            return
+        folder = self.staging_dir()
+        if folder is not None:
+            yield folder
 
     def children(self) -> Sequence[Location]:
         """The locations a composite is made of (empty for a plain location)."""
@@ -363,6 +381,21 @@ def translate_errors(
         raise target(f"{type(e).__name__}: {e}", location=location, key=key) from e
 
 
+def blob_digest(blob: Blob) -> str:
+    """The sha256 of a blob's bytes (to check what is offered to :meth:`Location.repair`)."""
+    if blob.data is not None:
+        return hashlib.sha256(blob.data).hexdigest()
+    with open(blob.path, "rb") as f:  # type: ignore[arg-type]
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def check_repair(location: Location, key: str, blob: Blob) -> None:
+    """Raise :class:`StorageCorruption` unless ``blob`` hashes to ``key`` (a repair never installs bad bytes)."""
+    digest = blob_digest(blob)
+    if digest != key:
+        raise StorageCorruption(f"the bytes offered to repair this value hash to {digest}", location=location, key=key)
+
+
 def copy_blob_to_file(blob: Blob, dst: BinaryIO) -> None:
     """Write a blob's bytes into an open binary file."""
     if blob.data is not None:
@@ -379,6 +412,8 @@ def now() -> float:
 
 __all__ = [
     "Blob",
+    "blob_digest",
+    "check_repair",
     "EntryInfo",
     "Location",
     "ReadValue",

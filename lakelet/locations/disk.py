@@ -17,6 +17,7 @@ on read, which is what LRU eviction uses.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -28,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .._hashing import validate_key
-from ..errors import InvalidArgument, StorageInternalError, StorageKeyNotFound
+from ..errors import InvalidArgument, StorageCorruption, StorageInternalError, StorageKeyNotFound
 from ._records import record_bytes, validate_record_name, validate_record_prefix
 from ._usage import UsageCounter
 from .abc import Blob, EntryInfo, Location, Usage, now, translate_errors
@@ -184,9 +185,12 @@ class Disk(Location):
             if outcome is not _UNSUPPORTED:
                 if outcome is _ADDED:
                     self._usage.added(blob.size)
+                elif outcome is _PRESENT:
+                    self._heal_if_damaged(key, blob)
                 return outcome is not _FULL
         path = self._path(key)
         if path.exists():
+            self._heal_if_damaged(key, blob)
             return True
         if not self._has_room(blob.size):
             return False
@@ -198,6 +202,62 @@ class Disk(Location):
                     return False  # the disk filled up under us: decline, a lower tier may take it
                 raise
         self._usage.added(blob.size)
+        return True
+
+    def _heal_if_damaged(self, key: str, blob: Blob) -> None:
+        """Writing a value that is present re-checks the stored copy (only then: new values
+        cost nothing more); a copy that no longer hashes to its key is replaced by the bytes
+        being written, atomically. So writing the same content again repairs bit rot."""
+        with translate_errors(self, key):
+            try:
+                with open(self._file(key), "rb") as f:
+                    if hashlib.file_digest(f, "sha256").hexdigest() == key:
+                        return
+            except FileNotFoundError:
+                pass  # deleted meanwhile: the repair below stores it again
+        self.repair(key, blob)
+
+    def repair(self, key: str, blob: Blob) -> bool:
+        validate_key(key)
+        self._require_writable(key)
+        self._prepare()
+        path = self._file(key)
+        tmp = f"{self._tmp}/repair-{uuid.uuid4().hex}"
+        with translate_errors(self, key):
+            try:
+                h = hashlib.sha256()
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
+                try:
+                    if blob.data is not None:
+                        h.update(blob.data)
+                        _write_fd(fd, blob.data)
+                    else:
+                        with open(blob.path, "rb") as src:  # type: ignore[arg-type]
+                            while chunk := src.read(8 * 2**20):
+                                h.update(chunk)
+                                _write_fd(fd, memoryview(chunk))
+                    if self.fsync:
+                        os.fsync(fd)
+                finally:
+                    os.close(fd)
+                if h.hexdigest() != key:
+                    raise StorageCorruption(f"the bytes offered to repair this value hash to {h.hexdigest()}",
+                                            location=self, key=key)
+                try:
+                    old = os.stat(path).st_size
+                except FileNotFoundError:
+                    old = None
+                self._place(lambda: os.replace(tmp, path), Path(path))
+            finally:
+                try:
+                    os.unlink(tmp)
+                except FileNotFoundError:
+                    pass  # renamed into place
+        if old is None:
+            self._usage.added(blob.size)
+        else:
+            self._usage.removed(old)
+            self._usage.added(blob.size)
         return True
 
     def _write_anonymous(self, key: str, data: memoryview) -> object:

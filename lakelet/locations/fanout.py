@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidArgument, ReadOnlyLocation, StorageKeyNotFound
-from ._search import first_hit
+from ._search import first_hit, verifies
 from .abc import Blob, EntryInfo, Location, ReadValue, Usage
 
 
@@ -57,6 +57,11 @@ class Fanout(Location):
                 return loc.staging_dir()
         return None
 
+    def staging_dirs(self, size: int | None = None) -> Iterator[Path]:
+        for loc in self.locations:
+            if loc.writable:
+                yield from loc.staging_dirs(size)
+
     @contextmanager
     def read(self, key: str) -> Iterator[ReadValue]:
         with self._read(key, verified=False) as value:
@@ -80,12 +85,24 @@ class Fanout(Location):
         raise self._not_found(key)
 
     def write(self, key: str, blob: Blob) -> bool:
-        if self.contains(key):
+        holders = [loc for loc in self.locations if loc.contains(key)]
+        if holders:
+            for loc in holders:  # writing again lets a member repair a damaged copy
+                if loc.writable:
+                    loc.write(key, blob)
             return True
         for loc in self.locations:
             if loc.accepts(blob.size) and loc.write(key, blob):
                 return True
         return False
+
+    def repair(self, key: str, blob: Blob) -> bool:
+        """Repair every writable member whose copy of ``key`` does not verify."""
+        repaired = False
+        for loc in self.locations:
+            if loc.writable and loc.contains(key) and not verifies(loc, key):
+                repaired = loc.repair(key, blob) or repaired
+        return repaired
 
     def accepts(self, size: int) -> bool:
         return any(loc.accepts(size) for loc in self.locations)

@@ -35,7 +35,7 @@ from .._hashing import validate_key
 from ..errors import InvalidArgument, StorageError, StorageInternalError, StorageKeyNotFound
 from ._records import record_bytes, validate_record_name, validate_record_prefix
 from ._usage import UsageCounter
-from .abc import Blob, EntryInfo, ErrorMap, Location, Usage, translate_errors
+from .abc import Blob, EntryInfo, ErrorMap, Location, Usage, check_repair, translate_errors
 
 _KEY_TAIL = re.compile(r"([0-9a-f]{2})/([0-9a-f]{62})")
 _RECORDS = ".records"
@@ -219,14 +219,35 @@ class FsspecLocation(Location):
         validate_key(key)
         if not self.writable:
             return False
-        if self.contains(key):
-            return True  # a HEAD is far cheaper than re-uploading equal content
+        try:
+            stored = self.info(key).size  # a HEAD is far cheaper than re-uploading equal content
+        except StorageKeyNotFound:
+            stored = None
+        if stored is not None:
+            if stored != blob.size:  # a truncated or damaged copy: the bytes being written repair it
+                self.repair(key, blob)
+            return True
         if not self._has_room(blob.size):
             return False
         with self.errors(key):
             self._publish(self._path(key), blob)
         self._usage.added(blob.size)
         return True
+
+    def repair(self, key: str, blob: Blob) -> bool:
+        validate_key(key)
+        self._require_writable(key)
+        check_repair(self, key, blob)
+        with self.errors(key):
+            self._overwrite(self._path(key), blob)
+        return True
+
+    def _overwrite(self, path: str, blob: Blob) -> None:
+        """Replace the object at ``path`` in one atomic PUT (object stores never show half an object)."""
+        if blob.data is not None:
+            self.fs.pipe_file(path, blob.read_bytes())
+        else:
+            self.fs.put_file(str(blob.path), path)
 
     def delete(self, key: str) -> bool:
         validate_key(key)

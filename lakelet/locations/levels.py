@@ -18,16 +18,17 @@ with copy-on-read.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidArgument, ReadOnlyLocation, StorageKeyNotFound
-from ._search import first_hit
+from ..errors import InvalidArgument, LakeletWarning, ReadOnlyLocation, StorageError, StorageKeyNotFound
+from ._search import first_hit, verifies
 from ._spool import as_blob
-from .abc import EntryInfo, Location, ReadValue, Usage
+from .abc import Blob, EntryInfo, Location, ReadValue, Usage
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,10 @@ class Levels(Location):
             return location.staging_dir()
         return None
 
+    def staging_dirs(self, size: int | None = None) -> Iterator[Path]:
+        for location in self._writers():
+            yield from location.staging_dirs(size)
+
     # ------------------------------------------------------------------ reading
     @contextmanager
     def read(self, key: str) -> Iterator[ReadValue]:
@@ -114,46 +119,66 @@ class Levels(Location):
 
     @contextmanager
     def _read(self, key: str, *, verified: bool, start: int = 0) -> Iterator[ReadValue]:
-        """Read from the first level (from ``start`` on) that holds ``key``, copying it up."""
+        """Read from the first level (from ``start``) that holds ``key``, copying it up.
+
+        A copy that fails verification is never deleted: the search goes on, and a good copy
+        found below replaces it atomically. With no good copy anywhere the corruption is
+        raised and every copy stays where it is, for a person (or ``fsck``) to look at.
+        """
         members = [level.location for level in self.levels]
-
-        def drop_bad_copy(index: int, location: Location) -> None:
-            # a cache level's bad copy goes; copy-on-read restores it. The last level's is kept.
-            if location.writable and index < len(members) - 1:
-                location.delete(key)
-
+        bad: list[Location] = []
         with ExitStack() as stack:
-            found = first_hit(stack, members, key, verified=verified, start=start, on_corrupt=drop_bad_copy)
+            found = first_hit(stack, members, key, verified=verified, start=start,
+                              on_corrupt=lambda _index, location: bad.append(location))
             if isinstance(found, tuple):
                 index, value = found
-                yield value if index == 0 else self._replicate(key, value, index, stack)
+                yield value if index == 0 else self._replicate(key, value, index, stack, bad)
                 return
         if found is not None:
             raise found
         raise self._not_found(key)
 
-    def _replicate(self, key: str, value: ReadValue, index: int, stack: ExitStack) -> ReadValue:
-        """Copy a value found at level ``index`` into the levels above that take copies.
+    def _replicate(self, key: str, value: ReadValue, index: int, stack: ExitStack,
+                   bad: Sequence[Location] = ()) -> ReadValue:
+        """Copy a value found at level ``index`` into the levels above that take copies, and
+        put it in place of the damaged copies (``bad``) met on the way down.
 
         Returns the value to hand out: a local copy if one was made (zero-copy reads
         from then on), else the original value or its spooled file.
         """
         # No contains() check: these levels were just asked and missed, and writes are
         # create-only (a concurrent copy makes write() a no-op), so it only cost a round trip.
-        targets = [level.location for level in self.levels[:index] if level.replicate and level.location.writable]
-        if not targets:
+        targets = [level.location for level in self.levels[:index]
+                   if level.replicate and level.location.writable and level.location not in bad]
+        repairs = [location for location in bad if location.writable]
+        if not targets and not repairs:
             return value
-        staging = next((t.staging_dir() for t in targets if t.staging_dir() is not None), None)
+        staging = next((t.staging_dir() for t in (*targets, *repairs) if t.staging_dir() is not None), None)
         blob = stack.enter_context(as_blob(value, staging))
+        for location in repairs:
+            try:
+                location.repair(key, blob)
+            except StorageError as e:  # the good copy is still handed out; fsck can repair later
+                warnings.warn(f"could not repair the damaged copy of {key[:12]} in {location.url}: {e}",
+                              LakeletWarning, stacklevel=4)
         for target in targets:
             if target.accepts(blob.size):
                 target.write(key, blob)
         if isinstance(value, Path):
             return value
-        for target in targets:  # a local copy now exists: hand out a path to it
+        for target in (*targets, *repairs):  # a local copy now exists: hand out a path to it
             if target.staging_dir() is not None and target.contains(key):
                 return stack.enter_context(target.read(key))
         return stack.enter_context(blob.open())
+
+    def repair(self, key: str, blob: Blob) -> bool:
+        """Repair every writable level whose copy of ``key`` does not verify."""
+        repaired = False
+        for level in self.levels:
+            location = level.location
+            if location.writable and location.contains(key) and not verifies(location, key):
+                repaired = location.repair(key, blob) or repaired
+        return repaired
 
     def read_bytes(self, key: str) -> bytes:
         # A hit in the first level needs none of read()'s machinery (no copy-on-read to do).

@@ -35,7 +35,7 @@ from ..errors import (
     StorageNetworkConnectionError,
 )
 from ._records import record_bytes, validate_record_name, validate_record_prefix
-from .abc import Blob, EntryInfo, Location, Usage, now, translate_errors
+from .abc import Blob, EntryInfo, Location, Usage, check_repair, now, translate_errors
 from .fsspec_location import require
 
 MAX_VALUE = 512 * 2**20  # Redis's largest string
@@ -44,14 +44,27 @@ _RESEND_BELOW = 64 * 2**10  # smaller values are sent without asking first: one 
 _GLOB = re.compile(r"([*?\[\]\\])")
 
 # KEYS: value, sizes, atime, total   ARGV: data, key, size, now, max_size (-1: none)
+# returns 1 (stored or present), 0 (no room), 2 (present with another size: damaged)
 _WRITE = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if redis.call('STRLEN', KEYS[1]) ~= tonumber(ARGV[3]) then return 2 end
+  return 1
+end
 local max = tonumber(ARGV[5])
 if max >= 0 and tonumber(redis.call('GET', KEYS[4]) or '0') + tonumber(ARGV[3]) > max then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
 redis.call('INCRBY', KEYS[4], ARGV[3])
+return 1
+"""
+# KEYS: value, sizes, atime, total   ARGV: data, key, size, now   (replace a damaged copy in one step)
+_REPAIR = """
+local old = tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0')
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
+redis.call('INCRBY', KEYS[4], tonumber(ARGV[3]) - old)
 return 1
 """
 # KEYS: value, sizes, atime, total   ARGV: key
@@ -151,6 +164,7 @@ class RedisLocation(Location):
         self._index = [f"{prefix}:size", f"{prefix}:atime", f"{prefix}:bytes"]
         self._write = self._client.register_script(_WRITE)
         self._forget = self._client.register_script(_FORGET)
+        self._repair = self._client.register_script(_REPAIR)
         self._read = self._client.register_script(_READ)
 
     @classmethod
@@ -239,8 +253,11 @@ class RedisLocation(Location):
         validate_key(key)
         if blob.size > MAX_VALUE or (self.max_size is not None and blob.size > self.max_size):
             return False
-        if blob.size > _RESEND_BELOW and self.contains(key):
-            return True  # skip sending big bytes again (the script checks existence anyway)
+        if blob.size > _RESEND_BELOW:  # skip sending big bytes again (the script checks existence anyway)
+            with self._errors(key):
+                stored = self.client.strlen(self.value_key(key))
+            if stored == blob.size or (stored and stored != blob.size and self.repair(key, blob)):
+                return True
         cap = -1 if self.max_size is None else self.max_size
         with self._errors(key):
             try:
@@ -249,7 +266,16 @@ class RedisLocation(Location):
                 )
             except self._r.OutOfMemoryError:
                 return False  # the server is at maxmemory: decline, a lower tier may take it
+        if stored == 2:  # a truncated or damaged copy: the bytes being written repair it
+            return self.repair(key, blob)
         return bool(stored)
+
+    def repair(self, key: str, blob: Blob) -> bool:
+        validate_key(key)
+        check_repair(self, key, blob)
+        with self._errors(key):
+            self._repair(keys=self._keys(key), args=[blob.read_bytes(), key, blob.size, now()], client=self.client)
+        return True
 
     def delete(self, key: str) -> bool:
         validate_key(key)

@@ -128,6 +128,9 @@ class SFTP(FsspecLocation):
             if not done:
                 self._discard(tmp)
 
+    def _overwrite(self, path: str, blob: Blob) -> None:
+        self._publish(path, blob)  # upload to a temporary, then posix-rename over the damaged file
+
     def _put_record(self, path: str, data: bytes, replace: bool) -> bool:
         """Upload to a temporary, then rename: ``posix-rename`` replaces atomically; the plain
         SFTP rename refuses an existing target, which makes a create-only publish."""

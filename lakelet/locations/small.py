@@ -51,6 +51,10 @@ class Small(Location):
     def staging_dir(self) -> Path | None:
         return self.location.staging_dir()
 
+    def staging_dirs(self, size: int | None = None) -> Iterator[Path]:
+        if size is None or size <= self.max_size:
+            yield from self.location.staging_dirs(size)
+
     def accepts(self, size: int) -> bool:
         return size <= self.max_size and self.location.accepts(size)
 
@@ -70,6 +74,9 @@ class Small(Location):
 
     def delete(self, key: str) -> bool:
         return self.location.delete(key)
+
+    def repair(self, key: str, blob: Blob) -> bool:
+        return self.location.repair(key, blob)
 
     # records are small metadata: they pass through whatever their size
     def read_record(self, name: str) -> bytes:

@@ -439,3 +439,34 @@ class LocationTests:
         assert failures == []
         assert set(seen) <= {f"v{i}".encode() for i in range(25)}
         assert location.read_record(name) == b"v24"
+
+    # ------------------------------------------------------------------ repair (issue 15.7)
+    def test_write_repairs_a_damaged_copy(self, location: Location, raw_put: RawPut, raw_get: RawGet) -> None:
+        data = os.urandom(3000)
+        key = key_of(data)
+        raw_put(key, data[:1000])  # a truncated copy: it no longer hashes to its key
+        if self.read_only:
+            assert location.write(key, Blob(data=data)) is False
+            return
+        assert location.write(key, Blob(data=data)) is True
+        assert read_all(location, key) == data
+        assert raw_get(key) == data
+        assert HashKeyStorage(location).verify(key)
+
+    def test_repair_is_checked_and_atomic(self, location: Location, raw_put: RawPut, tmp_path: Path) -> None:
+        data = os.urandom(5000)
+        key = key_of(data)
+        raw_put(key, b"bit rot")
+        if self.read_only:
+            with pytest.raises(ReadOnlyLocation):
+                location.repair(key, Blob(data=data))
+            return
+        with pytest.raises(StorageCorruption):
+            location.repair(key, Blob(data=b"not the bytes of this key"))
+        assert location.read_bytes(key) == b"bit rot"  # a refused repair changes nothing
+        src = tmp_path / "good.bin"
+        src.write_bytes(data)
+        assert location.repair(key, Blob(path=src)) is True
+        assert location.read_bytes(key) == data
+        if location.listable:
+            assert location.usage().entries == 1

@@ -86,7 +86,7 @@ def test_swapped_value_blob_is_refused(lake: Path) -> None:
 
         f(100_000)
         storage = HashKeyStorage(lake)
-        entry_blob = storage.location.read_bytes(f.key(100_000))
+        entry_blob = storage.records.get(f"cache/function/{f.key(100_000)}")
         payload, problem = signing.unseal(entry_blob, b"secret")
         assert problem is None
         value_key = __import__("json").loads(payload)["values"]["result"]["blobs"][0]
