@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, BinaryIO
 
-from .errors import InvalidKey
+from .errors import InvalidArgument, InvalidKey
 
 ALGORITHM = "sha256"
 KEY_LENGTH = 64
@@ -62,8 +62,19 @@ def _read_full(src: BinaryIO, buf: memoryview) -> int:
             got = readinto(buf[filled:])
         else:
             piece = src.read(len(buf) - filled)
-            got = len(piece) if piece else 0
-            buf[filled : filled + got] = piece or b""
+            if isinstance(piece, str):
+                raise InvalidArgument(
+                    f"cannot store a text stream ({type(src).__name__}): open the file in binary mode ('rb') "
+                    "or pass bytes (text.encode())"
+                )
+            got = None if piece is None else len(piece)
+            if got:
+                buf[filled : filled + got] = piece
+        if got is None:  # "no data yet": storing what came so far would store a truncated value
+            raise InvalidArgument(
+                f"the stream {type(src).__name__} returned None from read(): it is non-blocking and had no "
+                "data ready; pass a blocking binary stream"
+            )
         if not got:
             break
         filled += got

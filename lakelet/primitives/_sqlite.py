@@ -8,8 +8,9 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from ..errors import StorageInternalError
+from ..errors import StorageAccessDenied, StorageError, StorageFull, StorageInternalError
 
 BUSY_TIMEOUT_MS = 60_000
 
@@ -32,26 +33,30 @@ class SqliteFile:
             _run_script(conn, schema)
 
     @property
-    def conn(self) -> sqlite3.Connection:
+    def conn(self) -> Connection:
         """This thread's connection (reopened after a fork)."""
         local = self._local
         conn = getattr(local, "conn", None)
         if conn is None or local.pid != os.getpid():
-            conn = _connect(self.path)
+            conn = Connection(_connect(self.path), self.path)
             local.conn, local.pid = conn, os.getpid()
         return conn
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error)."""
+    def transaction(self) -> Iterator[Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error, or when the COMMIT fails)."""
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
-        committed = False
         try:
             yield conn
-            committed = True
-        finally:
-            conn.execute("COMMIT" if committed else "ROLLBACK")
+        except BaseException:
+            conn.rollback_quietly()
+            raise
+        try:
+            conn.execute("COMMIT")
+        except StorageError:  # e.g. a full disk at commit: leave no transaction open
+            conn.rollback_quietly()
+            raise
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -60,7 +65,50 @@ class SqliteFile:
         self._local = threading.local()
 
 
-def _run_script(conn: sqlite3.Connection, script: str) -> None:
+class Connection:
+    """A sqlite3 connection whose errors are lakelet storage errors naming the file
+    (a full disk is :class:`StorageFull`, a read-only one :class:`StorageAccessDenied`)."""
+
+    __slots__ = ("_conn", "path")
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn, self.path = conn, path
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        try:
+            return self._conn.execute(sql, params)
+        except sqlite3.Error as e:
+            raise translate(e, self.path) from e
+
+    def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
+        try:
+            return self._conn.executemany(sql, rows)
+        except sqlite3.Error as e:
+            raise translate(e, self.path) from e
+
+    def rollback_quietly(self) -> None:
+        """End the open transaction, if any (after an error, there may be none left)."""
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __getattr__(self, name: str) -> Any:  # the rest of sqlite3.Connection (tracing, in_transaction...)
+        return getattr(self._conn, name)
+
+
+def translate(error: sqlite3.Error, path: Path) -> StorageError:
+    """The lakelet error for a SQLite error on the database ``path``."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL:
+        return StorageFull(f"the disk holding {path} is full ({error}); free some space and retry")
+    if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH):
+        return StorageAccessDenied(f"cannot write {path}: {error}")
+    return StorageInternalError(f"SQLite error on {path}: {type(error).__name__}: {error}")
+
+
+def _run_script(conn: Connection, script: str) -> None:
     # executescript would COMMIT our BEGIN IMMEDIATE; run statement by statement instead
     for statement in script.split(";"):
         if statement.strip():
@@ -80,4 +128,4 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-__all__ = ["SqliteFile"]
+__all__ = ["Connection", "SqliteFile", "translate"]

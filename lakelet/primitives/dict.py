@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
-from ..errors import InvalidArgument
+from .._numbers import seconds
 from . import codec
 from .aio import iter_twin, twin
 from .catalog import ObjectRecord
@@ -26,11 +26,7 @@ _MISSING: Any = object()
 
 
 def _check_ttl(ttl: object, what: str = "ttl") -> float | None:
-    if ttl is None:
-        return None
-    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not ttl > 0 or ttl == float("inf"):
-        raise InvalidArgument(f"{what} must be a positive number of seconds (or None for no expiry), got {ttl!r}")
-    return float(ttl)
+    return seconds(ttl, what, allow_zero=False)
 
 
 class Dict(NamedObject):

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
+from .._numbers import seconds
 from ..errors import InvalidArgument
 from . import codec
 from .aio import iter_twin, twin
@@ -38,14 +39,7 @@ def _partition(partition: object) -> str:
 
 
 def _seconds(value: object, what: str, *, allow_none: bool = True, allow_zero: bool = True) -> float | None:
-    if value is None and allow_none:
-        return None
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or value < 0 or (value == 0 and not allow_zero) or value == float("inf"):  # type: ignore[operator]
-        raise InvalidArgument(
-            f"{what} must be a {'non-negative' if allow_zero else 'positive'} number of seconds, got {value!r}"
-        )
-    return float(value)  # type: ignore[arg-type]
+    return seconds(value, what, allow_none=allow_none, allow_zero=allow_zero)
 
 
 class Delivery:

@@ -115,11 +115,13 @@ class DirectoryPages:
     def _head(self) -> int:
         return int(self.volume._meta.head())
 
-    def _sqlite(self) -> sqlite3.Connection | None:
+    def _sqlite(self) -> Any:
         """The manifest's SQLite connection for embedded volumes, else None (use ``listdir``)."""
+        from ...primitives._sqlite import Connection
+
         db = getattr(self.volume._meta, "db", None)
         conn = getattr(db, "conn", None)
-        return conn if isinstance(conn, sqlite3.Connection) else None
+        return conn if isinstance(conn, sqlite3.Connection | Connection) else None
 
     def _first(self, conn: sqlite3.Connection, lo: str, hi: str | None) -> tuple[str, str] | None:
         try:
