@@ -26,6 +26,7 @@ from typing import Any, BinaryIO
 
 from ._hashing import CHUNK, _read_full, copy_file_hashing, copy_hashing, hash_bytes, hash_file, validate_key
 from ._heal import FsckReport, fsck, good_copy_below
+from ._numbers import seconds
 from ._staging import HashingWriter, StagingFile, candidate_dirs
 from .errors import (
     InvalidArgument,
@@ -96,6 +97,8 @@ class HashKeyStorage:
             st = path.stat()
         except FileNotFoundError:
             raise InvalidArgument(f"cannot store {str(path)!r}: no such file") from None
+        except OSError as e:  # a symlink loop (ELOOP), a name too long...
+            raise InvalidArgument(f"cannot store {str(path)!r}: {e.strerror or e}") from e
         if not path.is_file():
             raise InvalidArgument(f"cannot store {str(path)!r}: not a regular file")
         if st.st_size <= _INLINE_FILE:
@@ -262,8 +265,7 @@ class HashKeyStorage:
         from .registry import parse_size
 
         limit = None if max_size is None else parse_size(max_size)
-        if max_age is not None and (not isinstance(max_age, int | float) or max_age < 0):
-            raise InvalidArgument(f"max_age must be a non-negative number of seconds, got {max_age!r}")
+        seconds(max_age, "max_age")  # NaN would compare False with every access time
         evicted = freed = 0
         for member in _walk(self.location):
             purge = getattr(member, "purge_temporaries", None)
@@ -356,8 +358,10 @@ class _Prefixed:
             return n
         readinto = getattr(self._rest, "readinto", None)
         if readinto is not None:
-            return readinto(buf) or 0
+            return readinto(buf)  # None ("no data yet") must reach _read_full, never read as the end
         chunk = self._rest.read(len(buf))
+        if chunk is None or isinstance(chunk, str):
+            return chunk  # type: ignore[return-value]  # _read_full names the problem
         buf[: len(chunk)] = chunk
         return len(chunk)
 
