@@ -65,12 +65,16 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
     key = env.get("LAKELET_CACHE_KEY")
     concurrency = env.get("LAKELET_CONCURRENCY")
     data: dict[str, Any] = {}
+    if home.exists() and not home.is_dir():
+        raise InvalidArgument(f"LAKELET_HOME={str(home)!r} is not a folder (it is a file); point it at a folder")
     path = home / "config.toml"
     if path.is_file():
         try:
-            data = tomllib.loads(path.read_text())
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as e:
             raise InvalidArgument(f"cannot parse {path}: {e}") from e
+        except UnicodeDecodeError as e:
+            raise InvalidArgument(f"cannot parse {path}: it is not UTF-8 text (TOML), byte {e.start}") from e
     return Config(
         home=home,
         concurrency=_positive_int(concurrency, "LAKELET_CONCURRENCY") if concurrency else 16,

@@ -18,6 +18,7 @@ Specs accepted by :func:`open_location`:
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -102,8 +103,24 @@ def _factory_for(scheme: str) -> Factory:
     return getattr(module, func)
 
 
+#: how deep composite specs may nest (a real topology is 2-3 levels; deeper is a mistake or an attack)
+MAX_SPEC_DEPTH = 32
+_nesting = threading.local()
+
+
 def open_location(spec: Any, **options: Any) -> Location:
     """Build a Location from a Location, path, URL, list or dict spec (see the module docstring)."""
+    depth = getattr(_nesting, "depth", 0)
+    if depth >= MAX_SPEC_DEPTH:
+        raise InvalidArgument(f"location spec nested more than {MAX_SPEC_DEPTH} levels deep")
+    _nesting.depth = depth + 1
+    try:
+        return _open_location(spec, options)
+    finally:
+        _nesting.depth = depth
+
+
+def _open_location(spec: Any, options: dict[str, Any]) -> Location:
     if isinstance(spec, Location):
         if options:
             raise InvalidArgument(f"options {sorted(options)} cannot be applied to an existing {spec!r}")
@@ -202,9 +219,11 @@ def _size(value: Any) -> int:
         unit = text[len(number):]
         if number and unit in _UNITS:
             try:
-                return int(float(number) * _UNITS[unit])
+                size = float(number) * _UNITS[unit]
             except ValueError:
-                pass  # falls through to the error below, which names the bad value
+                size = math.nan  # falls through to the error below, which names the bad value
+            if math.isfinite(size) and size >= 0:
+                return int(size)
     raise InvalidArgument(f"a size must be a non-negative int of bytes or a string like '100 MiB', got {value!r}")
 
 
