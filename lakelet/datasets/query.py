@@ -16,8 +16,8 @@ zero or NaN vectors, so ``ORDER BY ... DESC LIMIT k`` ranks them last.
 
 from __future__ import annotations
 
+import copy
 import json
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -36,11 +36,6 @@ _MACROS = (
     "CREATE MACRO cosine_similarity(a, b) AS nullif(list_cosine_similarity(a::FLOAT[], b::FLOAT[]), 'nan'::FLOAT)",
     "CREATE MACRO l2_distance(a, b) AS nullif(list_distance(a::FLOAT[], b::FLOAT[]), 'nan'::FLOAT)",
     "CREATE MACRO inner_product(a, b) AS nullif(list_inner_product(a::FLOAT[], b::FLOAT[]), 'nan'::FLOAT)",
-)
-_CLAUSE_RE = re.compile(r"\b(WHERE|GROUP\s+BY|ORDER\s+BY|LIMIT|OFFSET|HAVING|QUALIFY|WINDOW)\b", re.IGNORECASE)
-_DATASET_RE = re.compile(
-    r"""\bdataset\(\s*'((?:[^']|'')*)'\s*(?:,\s*(version|branch)\s*(?::=|=)\s*'((?:[^']|'')*)'\s*)?\)""",
-    re.IGNORECASE,
 )
 
 
@@ -100,26 +95,27 @@ def referenced(tree: Any) -> tuple[set[str], bool]:
     return names, star
 
 
-def _top_level_position(sql: str) -> int:
-    """Where ``FROM ds`` goes in a FROM-less SELECT: before its first top-level clause."""
-    depth, i, quote = 0, 0, ""
-    while i < len(sql):
-        ch = sql[i]
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif depth == 0 and ch.isalpha() and (i == 0 or not (sql[i - 1].isalnum() or sql[i - 1] == "_")):
-            match = _CLAUSE_RE.match(sql, i)
-            if match:
-                return i
-        i += 1
-    return len(sql.rstrip().rstrip(";").rstrip())
+def _unparse(con: duckdb.DuckDBPyConnection, tree: dict[str, Any]) -> str:
+    """SQL text of a (rewritten) parse tree: the rewrites work on DuckDB's tree, so string
+    literals, quoted names and comments can never be mistaken for clauses."""
+    try:
+        return con.execute("SELECT json_deserialize_sql(?)", [json.dumps(tree)]).fetchall()[0][0]
+    except duckdb.Error as e:
+        raise InvalidArgument(f"cannot rewrite this query ({e}); name the dataset with an explicit FROM") from e
+
+
+def _table_ref(con: duckdb.DuckDBPyConnection, name: str, alias: str = "") -> dict[str, Any]:
+    """The parse-tree node of ``FROM name [AS alias]`` (taken from DuckDB, so it fits its version)."""
+    ref = _parse(con, f'SELECT 1 FROM "{name}"')["statements"][0]["node"]["from_table"]
+    ref["alias"] = alias
+    return ref
+
+
+def _with_from(con: duckdb.DuckDBPyConnection, tree: dict[str, Any], table: str) -> str:
+    """A FROM-less ``SELECT ... WHERE ...`` with ``FROM table`` added, as SQL text."""
+    rewritten = copy.deepcopy(tree)
+    rewritten["statements"][0]["node"]["from_table"] = _table_ref(con, table)
+    return _unparse(con, rewritten)
 
 
 def _needs_from(tree: dict[str, Any]) -> bool:
@@ -200,8 +196,7 @@ def run(
     tree = _parse(con, sql)
     from_less = default is not None and _needs_from(tree)
     if from_less:
-        at = _top_level_position(sql)
-        sql = f"{sql[:at].rstrip()} FROM {default} {sql[at:]}".strip()
+        sql = _with_from(con, tree, default)  # type: ignore[arg-type]
     names, star = referenced(tree)
     for table_name, ds in datasets.items():
         found = conditions(tree, table_name, ds.schema, default=from_less and table_name == default) if prune else []
@@ -247,18 +242,75 @@ def query(sql: str, creds: Mapping[str, Any] | None = None, *, prune: bool = Tru
 
     datasets: dict[str, Dataset] = {}
     opened: dict[tuple[str, str | None], str] = {}
+    con = connect(None)
+    tree = _parse(con, sql) if isinstance(sql, str) and sql.strip() else None
+    if tree is None:
+        raise InvalidArgument("the query must be a non-empty SQL string")
 
-    def _swap(match: re.Match[str]) -> str:
-        url = match.group(1).replace("''", "'")
-        ref = match.group(3).replace("''", "'") if match.group(3) else None
+    def _swap(node: dict[str, Any]) -> dict[str, Any]:
+        url, ref = _dataset_arguments(node["function"])
         key = (url, ref)
         if key not in opened:
             name = f"__lakelet_ds{len(opened)}"
             datasets[name] = open_read_only(url, creds=creds, version=ref)
             opened[key] = name
-        return opened[key]
+        return _table_ref(con, opened[key], node.get("alias") or "")
 
-    rewritten = _DATASET_RE.sub(_swap, sql)
+    _replace_dataset_calls(tree, _swap)
     if not datasets:
         raise InvalidArgument("the query names no dataset: use FROM dataset('url'[, version='...'])")
-    return run(rewritten, datasets, prune=prune)
+    return run(_unparse(con, tree), datasets, prune=prune)
+
+
+def _replace_dataset_calls(node: Any, swap: Any) -> None:
+    """Replace, in place, every ``dataset(...)`` table function of a parse tree by ``swap(node)``."""
+    if isinstance(node, dict):
+        for field, child in node.items():
+            if isinstance(child, dict) and child.get("type") == "TABLE_FUNCTION" and _is_dataset_call(child):
+                node[field] = swap(child)
+            else:
+                _replace_dataset_calls(child, swap)
+    elif isinstance(node, list):
+        for i, child in enumerate(node):
+            if isinstance(child, dict) and child.get("type") == "TABLE_FUNCTION" and _is_dataset_call(child):
+                node[i] = swap(child)
+            else:
+                _replace_dataset_calls(child, swap)
+
+
+def _is_dataset_call(node: dict[str, Any]) -> bool:
+    function = node.get("function") or {}
+    return str(function.get("function_name", "")).lower() == "dataset" and not function.get("schema")
+
+
+def _string(expression: dict[str, Any]) -> str | None:
+    literal = expression.get("literal") if expression.get("class") == "CONSTANT" else None
+    return literal.get("text") if isinstance(literal, dict) and literal.get("kind") == "STRING" else None
+
+
+def _dataset_arguments(function: dict[str, Any]) -> tuple[str, str | None]:
+    """(url, version or branch) of ``dataset('url'[, version='v1' | branch := 'b'])``."""
+    usage = "use dataset('url') or dataset('url', version='...')"
+    args = function.get("arguments") or function.get("children") or []
+    args = [a.get("expression", a) if isinstance(a, dict) and "expression" in a else a for a in args]
+    names = [a.get("name", "") for a in function.get("arguments") or []] or [""] * len(args)
+    if not 1 <= len(args) <= 2 or _string(args[0]) is None:
+        raise InvalidArgument(f"dataset(...) takes a URL string and an optional version; {usage}")
+    url = _string(args[0])
+    if len(args) == 1:
+        return url, None  # type: ignore[return-value]
+    arg, name = args[1], names[1] if len(names) > 1 else ""
+    if name and name.lower() in ("version", "branch"):
+        ref = _string(arg)
+    elif arg.get("class") == "COMPARISON" and arg.get("type") == "COMPARE_EQUAL":
+        left = arg.get("left", {})
+        is_ref = left.get("class") == "COLUMN_REF" and [n.lower() for n in left.get("column_names", [])] in (
+            ["version"],
+            ["branch"],
+        )
+        ref = _string(arg.get("right", {})) if is_ref else None
+    else:
+        ref = None
+    if ref is None:
+        raise InvalidArgument(f"dataset(...)'s second argument must be version='...' or branch='...'; {usage}")
+    return url, ref  # type: ignore[return-value]
