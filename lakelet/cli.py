@@ -6,6 +6,7 @@ cache tiers and datasets.
     lakelet queue   create|list|len|peek|clear|delete
     lakelet lake    info|ls|gc|evict|clear
     lakelet dataset info|log|query|gc|copy|delete
+    lakelet lab     JupyterLab on the demo notebooks with the lakelet sidebar
 
 Volume, dict and queue commands take ``-e/--env`` (environment); listings take ``--json``.
 """
@@ -556,7 +557,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     _lake_parser(kinds, jsonable, confirm)
     _dataset_parser(kinds, jsonable, confirm)
+    _lab_parser(kinds)
     return parser
+
+
+def _lab_parser(kinds: Any) -> None:
+    from .jupyter.lab import DEFAULT_DIR
+
+    p = kinds.add_parser("lab", help="open JupyterLab on the demo notebooks, with the lakelet sidebar",
+                         description="Copy the demo notebooks into DIR (existing copies are kept) and run "
+                                     "JupyterLab there on the embedded default lake. Other arguments go to "
+                                     "jupyter lab.")
+    p.add_argument("--dir", default=DEFAULT_DIR, metavar="DIR",
+                   help=f"folder for the demo notebooks (default ./{DEFAULT_DIR})")
+    p.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    p.add_argument("--port", type=_positive_int, default=None, help="port of the Jupyter server")
+
+
+def _lab(args: argparse.Namespace) -> None:
+    from .jupyter.lab import run_lab
+
+    raise SystemExit(run_lab(Path(args.dir), open_browser=not args.no_browser, port=args.port,
+                             extra=args.jupyter_args))
 
 
 def _lake_parser(kinds: Any, jsonable: argparse.ArgumentParser, confirm: argparse.ArgumentParser) -> None:
@@ -622,12 +644,16 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace], None]] = {
     "queue": _queue,
     "lake": _lake,
     "dataset": _dataset,
+    "lab": _lab,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (errors are printed, not raised)."""
-    args = build_parser().parse_args(argv)
+    args, extra = build_parser().parse_known_args(argv)
+    if extra and args.kind != "lab":
+        build_parser().error(f"unrecognized arguments: {' '.join(extra)}")
+    args.jupyter_args = extra  # `lakelet lab` passes the rest to jupyter lab
     try:
         _HANDLERS[args.kind](args)
     except LakeletError as e:
