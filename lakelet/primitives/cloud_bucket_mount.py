@@ -3,9 +3,11 @@
 ``read_only=True`` (the default) is enforced: every write method, and the
 ``fs`` view, raise :class:`~lakelet.errors.ReadOnlyLocation`.
 
->>> m = CloudBucketMount.from_s3_bucket("my-bucket", key_prefix="raw/",
-...     secret=Secret.from_name("aws"), bucket_endpoint_url="http://minio:9000")  # doctest: +SKIP
->>> m.listdir("/")                                                               # doctest: +SKIP
+For example (it needs a bucket, so it is not a doctest; the tests run it against moto)::
+
+    m = CloudBucketMount.from_s3_bucket("my-bucket", key_prefix="raw/",
+                                        secret=Secret.from_name("aws"), bucket_endpoint_url="http://minio:9000")
+    m.listdir("/")
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """``Dict``: a named key-value store shared by processes (and machines, on a shared environment).
 
->>> d = Dict.from_name("config", create_if_missing=True)   # doctest: +SKIP
->>> d["db"] = "postgresql://..."                          # doctest: +SKIP
->>> d.put("lock", "me", skip_if_exists=True)              # atomic across processes  # doctest: +SKIP
+>>> d = Dict.from_name("config", create_if_missing=True)
+>>> d["db"] = "postgresql://..."
+>>> d.put("lock", "me", skip_if_exists=True)              # atomic across processes
 True
+>>> d.put("lock", "you", skip_if_exists=True), d["lock"]
+(False, 'me')
 """
 
 from __future__ import annotations

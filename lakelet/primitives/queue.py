@@ -1,10 +1,13 @@
 """``Queue``: a named FIFO queue shared by processes, with partitions and optional acks.
 
->>> q = Queue.from_name("jobs", create_if_missing=True)     # doctest: +SKIP
->>> q.put_many([1, 2, 3]); q.get()                          # doctest: +SKIP
+>>> q = Queue.from_name("jobs", create_if_missing=True)
+>>> q.put_many([1, 2, 3]); q.get()
 1
->>> with q.get(ack=True) as job:   # acknowledged on success, released on error  # doctest: +SKIP
-...     process(job)
+>>> with q.get(ack=True) as job:   # acknowledged on success, released on error
+...     print("working on", job)
+working on 2
+>>> q.len()
+1
 """
 
 from __future__ import annotations

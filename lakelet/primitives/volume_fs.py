@@ -1,9 +1,14 @@
 """A Volume as an fsspec filesystem, so pandas, pyarrow and DuckDB read (and write) it.
 
->>> import pandas as pd                                            # doctest: +SKIP
->>> pd.read_parquet("data/x.parquet", filesystem=vol.fs)          # doctest: +SKIP
->>> duckdb.register_filesystem(vol.fs)                             # doctest: +SKIP
->>> duckdb.sql("select * from 'lakelet-volume://data/x.parquet'")  # doctest: +SKIP
+>>> import duckdb, pandas as pd
+>>> from lakelet import Volume
+>>> vol = Volume.from_name("doctest-fs", create_if_missing=True)
+>>> pd.DataFrame({"x": [1, 2, 3]}).to_parquet("data/x.parquet", filesystem=vol.fs)
+>>> pd.read_parquet("data/x.parquet", filesystem=vol.fs)["x"].sum()
+np.int64(6)
+>>> duckdb.register_filesystem(vol.fs)
+>>> duckdb.sql("select sum(x) from 'lakelet-volume://data/x.parquet'").fetchall()
+[(6,)]
 
 Reads see the committed state. A file opened for writing is spooled locally
 and committed (``put_file``) when it is closed.
