@@ -321,12 +321,12 @@ def _dumps(value: Any, keep: Callable[[pickle.PickleBuffer], bool]) -> bytes:
     """pickle first (classes of ``__main__`` stay references), cloudpickle for what pickle refuses."""
     try:
         return pickle.dumps(value, protocol=5, buffer_callback=keep)
-    except (pickle.PicklingError, TypeError, AttributeError) as first:
+    except Exception as first:  # noqa: BLE001 - pickling runs the value's own code: anything can fail
         import cloudpickle
 
         try:
             return cloudpickle.dumps(value, protocol=5, buffer_callback=keep)
-        except (pickle.PicklingError, TypeError, AttributeError, ValueError) as e:
+        except Exception as e:  # noqa: BLE001 - reported as UnstorableValue, chained
             raise UnstorableValue(f"a {type(value).__qualname__} cannot be pickled: {e}") from first
 
 
