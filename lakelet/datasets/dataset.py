@@ -244,6 +244,9 @@ class Dataset:
         self._state = State.of(state.schema, pieces)
         self._spilled += written
         self._pending_bytes = 0
+        # the written arrays were combined/serialised on pool threads that are gone now: hand their
+        # freed pages back to the OS, or the allocator may keep several pieces' worth resident
+        pa.default_memory_pool().release_unused()
 
     def delete(self, index: Any) -> None:
         """Remove rows (an int, a slice or a list of indices)."""

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from . import _arrow
 from .storage_io import Reader, Writer, parallel_map, translated
 
 ROWID = "_rowid"
@@ -222,7 +223,7 @@ class ColumnLoader:
 
 
 def _take(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
-    out = values.take(pa.array(rows, type=pa.int64()))
+    out = values.take(_arrow.array(np.asarray(rows, dtype=np.int64)))  # pa.array would import pandas
     return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
 
 

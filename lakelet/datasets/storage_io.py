@@ -127,11 +127,11 @@ def _check_parts(rest: str, text: str) -> None:
 
 
 def _local(path: str, text: str) -> Target:
-    from fsspec.implementations.local import LocalFileSystem
+    from .localfs import LocalFS  # not fsspec's: its import alone would double a cold open (see localfs)
 
     if any(part == ".." for part in Path(path).parts):
         raise InvalidPath(f"dataset path {text!r} must not contain '..'")
-    return Target("local", LocalFileSystem(), path.rstrip("/") or "/", text)
+    return Target("local", LocalFS(), path.rstrip("/") or "/", text)
 
 
 def _import(module: str, extra: str) -> Any:
@@ -216,6 +216,8 @@ def translated(where: str, kind: str = "local") -> Iterator[None]:
 @functools.cache
 def _error_map(kind: str) -> tuple[ErrorMap, Callable[[BaseException], type[StorageError] | None] | None]:
     """Backend exception types -> lakelet errors, as lakelet.locations.{s3,gcs,azure} map them."""
+    if kind == "local":
+        return (), None  # OSErrors only: no fsspec import for a local folder (see localfs)
     from fsspec.exceptions import FSTimeoutError
 
     timeouts: ErrorMap = ((FSTimeoutError, StorageNetworkConnectionError),)

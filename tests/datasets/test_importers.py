@@ -181,15 +181,16 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
 
 def test_ingest_larger_than_its_memory_bound(tmp_path):
-    """640 MiB of vectors through from_arrow with 32 MiB pieces: peak RSS stays far below the data."""
+    """960 MiB of vectors through from_arrow with 32 MiB pieces: peak RSS stays far below the data
+    (about 250 MiB measured, interpreter and libraries included)."""
     path = str(tmp_path / "ds")
-    out = subprocess.run([sys.executable, "-c", INGEST, path, "40", "run"], capture_output=True, text=True,
-                         check=True).stdout.split()
-    peak, raw = int(out[-1]), 40 * 32768 * (128 * 4 + 8)
-    assert peak < raw / 2, f"peak RSS {peak >> 20} MiB for {raw >> 20} MiB of data"
+    done = subprocess.run([sys.executable, "-c", INGEST, path, "60", "run"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    peak, raw = int(done.stdout.split()[-1]), 60 * 32768 * (128 * 4 + 8)
+    assert peak < raw * 0.4, f"peak RSS {peak >> 20} MiB for {raw >> 20} MiB of data"
     ds = L.open(path)
-    assert len(ds) == 40 * 32768 and len(ds._state.pieces) >= 10
-    assert ds["id"][:].tolist() == list(range(40 * 32768))
+    assert len(ds) == 60 * 32768 and len(ds._state.pieces) >= 15
+    assert ds["id"][:].tolist() == list(range(60 * 32768))
 
 
 def test_killed_ingest_leaves_the_head_intact(tmp_path):
@@ -198,9 +199,11 @@ def test_killed_ingest_leaves_the_head_intact(tmp_path):
         pa.array(np.zeros(5 * 128, np.float32)), 128)}), path)
     head, history = first.version, [v.id for v in first.history]
     before = set(Path(path, "data").rglob("*.arrow"))
-    proc = subprocess.Popen([sys.executable, "-c", INGEST, path, "8", "hang"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", INGEST, path, "8", "hang"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     try:
-        assert proc.stdout.readline().strip() == "spilled"  # pieces written, no commit yet
+        line = proc.stdout.readline().strip()
+        assert line == "spilled", proc.stderr.read() if proc.poll() is not None else line  # pieces, no commit
         spilled = set(Path(path, "data").rglob("*.arrow")) - before
         assert len(spilled) >= 3
     finally:
