@@ -45,6 +45,8 @@ def _type_depth(dtype: T.DataType) -> int:
         return len(dtype.shape)
     if isinstance(dtype, T.Sequence):
         return 1 + _type_depth(dtype.inner)
+    if isinstance(dtype, T._Shapes):
+        return dtype.depth
     return 0
 
 
@@ -56,6 +58,8 @@ def is_single_value(dtype: T.DataType, value: Any) -> bool:
         return False
     if hasattr(value, "read") and dtype.is_media:
         return True
+    if isinstance(dtype, T._Mask) and isinstance(value, np.ndarray):
+        return value.dtype != object and value.ndim in (2, 3)  # one mask (a batch: a list of them)
     if isinstance(dtype, T.Image):  # an H x W (x C) pixel array or a PIL image is one image
         if isinstance(value, np.ndarray):
             return value.dtype != object and value.ndim in (2, 3)

@@ -17,6 +17,7 @@ import io
 import json
 import os
 import re
+import zlib
 from collections.abc import Sequence as SequenceOf
 from pathlib import Path
 from typing import Any, Protocol
@@ -836,6 +837,159 @@ class Audio(_Media):
     """An encoded audio file; read back as bytes."""
 
 
+# ---------------------------------------------------------------------------- annotations (Deep Lake's)
+class _Shapes(DataType):
+    """Per row, a list of fixed-width float vectors (boxes, points), or of lists of them (polygons)."""
+
+    width: int
+    nesting: int = 1  # lists around the fixed-width vectors, per row
+
+    def __init__(self, dtype: str = "float32") -> None:
+        self.dtype = _scalar_type(dtype)
+
+    @property
+    def arrow(self) -> pa.DataType:
+        inner: pa.DataType = pa.list_(self.dtype.arrow, self.width)
+        for _ in range(self.nesting):
+            inner = pa.list_(inner)
+        return inner
+
+    @property
+    def depth(self) -> int:
+        """Nesting of one row's value as lists (for telling one row from a column of rows)."""
+        return self.nesting + 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": type(self).__name__, "dtype": type(self.dtype).__name__.lower()}
+
+    def _from_numpy(self, values: np.ndarray, column: str) -> pa.Array:
+        return self._from_list(list(values), column)
+
+    def _rows(self, value: Any, column: str, row: int, level: int) -> Any:
+        if level == 0:
+            arr = np.asarray(value, dtype=_np_dtype(self.dtype))
+            if arr.size == 0:
+                arr = arr.reshape(0, self.width)
+            if arr.ndim != 2 or arr.shape[1] != self.width:
+                raise self._error(column, row, f"expected k x {self.width} numbers per row, got shape {arr.shape}")
+            return arr.tolist()
+        if isinstance(value, np.ndarray | list | tuple):
+            return [self._rows(v, column, row, level - 1) for v in value]
+        raise self._error(column, row, f"expected a list, got {type(value).__name__}")
+
+    def _from_list(self, values: list[Any], column: str) -> pa.Array:
+        out = [None if v is None else self._rows(v, column, row, self.nesting - 1) for row, v in enumerate(values)]
+        return pa.array(out, type=self.arrow)
+
+    def decode(self, values: pa.Array, blobs: BlobStore | None = None) -> Any:
+        np_dtype = _np_dtype(self.dtype)
+
+        def one(v: Any, level: int) -> Any:
+            if v is None:
+                return None
+            if level == 0:
+                return np.asarray(v, dtype=np_dtype).reshape(-1, self.width)
+            return [one(x, level - 1) for x in v]
+
+        return [one(v, self.nesting - 1) for v in values.to_pylist()]
+
+    def decode_one(self, values: pa.Array, blobs: BlobStore | None = None) -> Any:
+        return self.decode(values, blobs)[0]
+
+
+class BoundingBox(_Shapes):
+    """Boxes, k per row, as a k x 4 array; ``format`` says what the four numbers are ("ltwh": left, top,
+    width, height as in COCO; "ltrb"; "ccwh": centre, width, height) and ``bbox_type`` in what units
+    ("pixel" or "fractional"). Both are recorded, not converted."""
+
+    width = 4
+    _FORMATS = ("ltwh", "ltrb", "ccwh")
+
+    def __init__(self, dtype: str = "float32", format: str | None = None, bbox_type: str | None = None) -> None:  # noqa: A002 - Deep Lake's name
+        super().__init__(dtype)
+        if format is not None and format not in self._FORMATS:
+            raise SchemaError(f"BoundingBox format must be one of {self._FORMATS}, got {format!r}", type="BoundingBox")
+        if bbox_type is not None and bbox_type not in ("pixel", "fractional"):
+            raise SchemaError(f"bbox_type must be 'pixel' or 'fractional', got {bbox_type!r}", type="BoundingBox")
+        self.format, self.bbox_type = format, bbox_type
+
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "format": self.format, "bbox_type": self.bbox_type}
+
+
+class Point(_Shapes):
+    """Points (keypoints, landmarks), k per row, as a k x ``dimensions`` array."""
+
+    def __init__(self, dimensions: int = 2, dtype: str = "float32") -> None:
+        if not isinstance(dimensions, int) or isinstance(dimensions, bool) or dimensions < 1:
+            raise SchemaError(f"Point dimensions must be a positive int, got {dimensions!r}", type="Point")
+        super().__init__(dtype)
+        self.width = dimensions
+
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "dimensions": self.width}
+
+
+class Polygon(_Shapes):
+    """Polygons, k per row, each an m x 2 array of (x, y) vertices; a row reads back as a list of them."""
+
+    width = 2
+    nesting = 2
+
+
+class _Mask(_Media):
+    """A pixel mask kept as compressed numpy bytes (lossless, any shape) in the media store; reads back
+    as the numpy array."""
+
+    _dtype: str
+
+    def _check(self, value: Any, column: str, row: int) -> Any:
+        if value is None:
+            return None
+        arr = np.asarray(value)
+        if arr.ndim not in (2, 3):
+            raise self._error(column, row, f"expected an H x W (or H x W x N) mask, got shape {arr.shape}")
+        if arr.dtype.kind not in "biu":
+            raise self._error(column, row, f"expected {self._dtype} values, got {arr.dtype}")
+        stored = arr.astype(self._dtype)
+        if not np.array_equal(stored, arr):  # 2 in a binary mask, 300 in a uint8 segment mask
+            raise self._error(column, row, f"values do not fit {self._dtype}; refusing a lossy conversion")
+        buf = io.BytesIO()
+        np.save(buf, np.ascontiguousarray(stored), allow_pickle=False)
+        return zlib.compress(buf.getvalue(), 6)
+
+    def decode(self, values: pa.Array, blobs: BlobStore | None = None) -> Any:
+        raw = super().decode(values, blobs)
+        if blobs is None:
+            return raw
+        return [None if b is None else np.load(io.BytesIO(zlib.decompress(b)), allow_pickle=False) for b in raw]
+
+
+class BinaryMask(_Mask):
+    """A boolean mask per row (H x W, or H x W x N for N objects)."""
+
+    _dtype = "bool"
+
+    def __init__(self, sample_compression: str | None = None, chunk_compression: str | None = None) -> None:
+        self.sample_compression, self.chunk_compression = sample_compression, chunk_compression
+
+
+class SegmentMask(_Mask):
+    """A class id per pixel (H x W); ``labels`` names the ids, as for :class:`ClassLabel`."""
+
+    def __init__(self, dtype: str = "uint8", sample_compression: str | None = None,
+                 chunk_compression: str | None = None, labels: SequenceOf[str] | None = None) -> None:
+        if _scalar_type(dtype).to_json()["type"] not in ("UInt8", "UInt16", "UInt32", "Int32"):
+            raise SchemaError(f"SegmentMask dtype must be uint8, uint16, uint32 or int32, got {dtype!r}",
+                              type="SegmentMask")
+        self._dtype = dtype
+        self.sample_compression, self.chunk_compression = sample_compression, chunk_compression
+        self.labels = list(labels) if labels is not None else []
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "SegmentMask", "dtype": self._dtype, "labels": self.labels}
+
+
 # ---------------------------------------------------------------------------- registry
 _BY_NAME: dict[str, Any] = {
     **{cls.__name__: cls for cls in _SCALARS.values()},
@@ -848,6 +1002,11 @@ _BY_NAME: dict[str, Any] = {
     "Date": Date,
     "Timestamp": Timestamp,
     "Duration": Duration,
+    "Polygon": Polygon,
+    "BoundingBox": BoundingBox,
+    "Point": Point,
+    "BinaryMask": BinaryMask,
+    "SegmentMask": SegmentMask,
 }
 
 
@@ -892,6 +1051,14 @@ def from_json(data: dict[str, Any]) -> DataType:
         return Duration(data.get("unit", "us"))
     if name == "Decimal":
         return Decimal(data["precision"], data["scale"])
+    if name == "BoundingBox":
+        return BoundingBox(data.get("dtype", "float32"), data.get("format"), data.get("bbox_type"))
+    if name == "Point":
+        return Point(data.get("dimensions", 2), data.get("dtype", "float32"))
+    if name == "Polygon":
+        return Polygon(data.get("dtype", "float32"))
+    if name == "SegmentMask":
+        return SegmentMask(data.get("dtype", "uint8"), labels=data.get("labels"))
     raise SchemaError(f"unknown column type {name!r} in dataset metadata", type=name)
 
 
@@ -935,7 +1102,9 @@ __all__ = [
     "Array",
     "Audio",
     "Binary",
+    "BinaryMask",
     "Bool",
+    "BoundingBox",
     "ClassLabel",
     "DataType",
     "Date",
@@ -952,6 +1121,9 @@ __all__ = [
     "Int32",
     "Int64",
     "Link",
+    "Point",
+    "Polygon",
+    "SegmentMask",
     "Sequence",
     "Struct",
     "Text",

@@ -218,3 +218,40 @@ def test_ingest_from_numpy_imports_no_pandas(tmp_path):
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["5", "False"]
+
+
+def test_annotation_types_round_trip_in_a_fresh_process(tmp_path):
+    path = str(tmp_path / "ann")
+    ds = L.create(path, schema={
+        "boxes": T.BoundingBox(format="ltwh", bbox_type="pixel"), "keypoints": T.Point(3), "outline": T.Polygon(),
+        "mask": T.BinaryMask(), "segments": T.SegmentMask(labels=["bg", "cat"]),
+    })
+    eye = np.eye(3, dtype=bool)
+    ds.append({"boxes": np.array([[1, 2, 3, 4.5]]), "keypoints": [[1, 2, 3], [4, 5, 6]],
+               "outline": [[[0, 0], [1, 0], [1, 1]], [[5, 5], [6, 6], [5, 6], [4, 4]]], "mask": eye,
+               "segments": np.array([[0, 1], [1, 0]], np.uint8)})
+    ds.append({"boxes": [np.zeros((0, 4)), None], "keypoints": [None, np.ones((1, 3))], "outline": [[], None],
+               "mask": [None, np.zeros((2, 2, 2), bool)], "segments": [None, None]})
+    ds.commit()
+    code = textwrap.dedent(f"""
+        import json, lakelet
+        ds = lakelet.open({path!r})
+        rows = [{{k: (None if v is None else [x.tolist() for x in v] if isinstance(v, list) else v.tolist())
+                 for k, v in ds[i].to_dict().items()}} for i in range(len(ds))]
+        print(json.dumps({{"schema": repr(ds.schema), "rows": rows}}))
+    """)
+    got = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    assert "boxes: BoundingBox(dtype='float32', format='ltwh', bbox_type='pixel')" in got["schema"]
+    assert "segments: SegmentMask(dtype='uint8', labels=['bg', 'cat'])" in got["schema"]
+    first, second, third = got["rows"]
+    assert first["boxes"] == [[1, 2, 3, 4.5]] and first["keypoints"] == [[1, 2, 3], [4, 5, 6]]
+    assert first["outline"] == [[[0, 0], [1, 0], [1, 1]], [[5, 5], [6, 6], [5, 6], [4, 4]]]
+    assert first["mask"] == eye.tolist() and first["segments"] == [[0, 1], [1, 0]]
+    assert second["boxes"] == [] and second["keypoints"] is None and second["outline"] == []
+    assert third["mask"] == np.zeros((2, 2, 2), bool).tolist() and third["keypoints"] == [[1, 1, 1]]
+    for bad, match in (({"boxes": [[1, 2, 3]]}, r"row 0 of column 'boxes'.*k x 4"),
+                       ({"mask": np.array([[0, 2]])}, r"row 0 of column 'mask'.*lossy"),
+                       ({"segments": np.array([[300]])}, r"row 0 of column 'segments'.*lossy"),
+                       ({"keypoints": [[1, 2]]}, r"row 0 of column 'keypoints'.*k x 3")):
+        with pytest.raises(L.SchemaError, match=match):
+            ds.append(bad)
