@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .config import Config, concurrency, config_set, get_config, set_concurrency
 from .errors import (
+    AlreadyExists,
     CollisionError,
     InvalidArgument,
     InvalidKey,
@@ -17,7 +18,9 @@ from .errors import (
     LakeletTimeout,
     LakeletWarning,
     MissingDependency,
+    NotFound,
     PreconditionFailed,
+    ReadOnly,
     ReadOnlyLocation,
     StorageAccessDenied,
     StorageCorruption,
@@ -27,7 +30,7 @@ from .errors import (
     StorageKeyNotFound,
     StorageNetworkConnectionError,
 )
-from .hashstore import GCReport, HashKeyStorage
+from .hashstore import HashKeyStorage
 from .locations import (
     Blob,
     Disk,
@@ -41,6 +44,7 @@ from .locations import (
     Usage,
 )
 from .registry import open_location, register_location
+from .reports import GCReport
 
 __version__ = "0.1.0"
 

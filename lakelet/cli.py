@@ -134,8 +134,8 @@ def _volume_gc(args: argparse.Namespace) -> None:
         return print(json.dumps(report.to_dict(), indent=2))
     verb = "would delete" if report.dry_run else "deleted"
     mib = report.bytes_freed / 2**20
-    kept = f"kept {report.blobs_kept} ({report.blobs_live} in use)"
-    print(f"{verb} {report.blobs_deleted} blob(s), {mib:.1f} MiB; {kept}")
+    kept = f"kept {report.kept} ({report.live} in use)"
+    print(f"{verb} {report.removed} blob(s), {mib:.1f} MiB; {kept}")
     return None
 
 
@@ -393,9 +393,9 @@ def _dataset(args: argparse.Namespace) -> None:
         ds = datasets.open_read_only(args.url) if args.dry_run else datasets.open(args.url)
         report = ds.gc(grace_period=args.grace, dry_run=args.dry_run)
         if args.json:
-            return print(json.dumps(dataclasses.asdict(report), indent=2))
+            return print(json.dumps(report.to_dict(), indent=2))
         verb = "would delete" if report.dry_run else "deleted"
-        return print(f"{verb} {len(report.deleted)} file(s), {_size(report.bytes_freed)}; kept {report.kept} live, "
+        return print(f"{verb} {report.removed} file(s), {_size(report.bytes_freed)}; kept {report.kept} live, "
                      f"{len(report.young)} younger than the grace period; {report.versions} version(s) reachable")
     ds = datasets.open_read_only(args.url, version=args.version, branch=args.branch)
     if cmd == "info":

@@ -42,6 +42,24 @@ class LakeletTimeout(LakeletError, TimeoutError):
     """An operation did not finish within its time limit."""
 
 
+# ------------------------------------------------------------------ shared bases: one word per idea
+class NotFound(LakeletError, LookupError):
+    """Nothing of that name exists: a key, a path, a named object, a dataset, a version.
+
+    Every "not found" of lakelet derives from it; where a mapping is involved the
+    error is also a ``KeyError`` (``StorageKeyNotFound``, ``VersionNotFound``), where
+    a path is, a ``FileNotFoundError`` (``PathNotFound``, ``DatasetNotFound``).
+    """
+
+
+class AlreadyExists(LakeletError, FileExistsError):
+    """Something of that name exists already (a named object, a dataset)."""
+
+
+class ReadOnly(LakeletError, PermissionError):
+    """A write was asked of something opened or configured read-only."""
+
+
 class StorageError(LakeletError):
     """Base of the storage errors; carries the location and key when known."""
 
@@ -72,7 +90,7 @@ def _rebuild_storage_error(cls: type[StorageError], message: str, key: str | Non
     return err
 
 
-class StorageKeyNotFound(StorageError, KeyError):
+class StorageKeyNotFound(StorageError, NotFound, KeyError):
     """The key is in none of the places that were asked."""
 
 
@@ -80,7 +98,7 @@ class StorageAccessDenied(StorageError, PermissionError):
     """The backend refused the operation (credentials, permissions, read-only location)."""
 
 
-class ReadOnlyLocation(StorageAccessDenied):
+class ReadOnlyLocation(StorageAccessDenied, ReadOnly):
     """A write or delete was asked of a location that only reads."""
 
 
@@ -116,8 +134,17 @@ class PreconditionFailed(StorageError):
     """A conditional write (create-only or compare-and-swap) lost its race."""
 
 
+class CommitConflict(PreconditionFailed):
+    """A commit lost its compare-and-swap: another writer moved the head first; nothing was published.
+
+    The one word for volumes (Modal's ``ConflictError``) and datasets (Deep Lake's ``CommitConflict``).
+    """
+
+
 __all__ = [
+    "AlreadyExists",
     "CollisionError",
+    "CommitConflict",
     "InvalidArgument",
     "InvalidKey",
     "InvalidName",
@@ -126,7 +153,9 @@ __all__ = [
     "LakeletTimeout",
     "LakeletWarning",
     "MissingDependency",
+    "NotFound",
     "PreconditionFailed",
+    "ReadOnly",
     "ReadOnlyLocation",
     "StorageAccessDenied",
     "StorageCorruption",

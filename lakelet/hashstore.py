@@ -20,7 +20,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -38,16 +37,9 @@ from .errors import (
 from .locations.abc import Blob, EntryInfo, Location, ReadValue, Usage, translate_errors
 from .locations.levels import Levels
 from .registry import open_location
+from .reports import GCReport
 
 _INLINE_FILE = 1 * 2**20  # files up to this size are read into memory before hashing
-
-
-@dataclass(frozen=True)
-class GCReport:
-    """What :meth:`HashKeyStorage.gc` removed."""
-
-    evicted: int
-    bytes: int
 
 
 class HashKeyStorage:
@@ -275,7 +267,7 @@ class HashKeyStorage:
             n, b = _evict(cache, backing, limit, max_age, verify)
             evicted += n
             freed += b
-        return GCReport(evicted, freed)
+        return GCReport(evicted, freed)  # removed, bytes_freed
 
     def fsck(self, *, repair: bool = False) -> FsckReport:
         """Re-hash every stored copy in every tier; report the damaged ones and, with ``repair``,

@@ -197,11 +197,11 @@ def test_dataset_gc_copy_delete(dataset_url, tmp_path, capsys, monkeypatch):
         for name in files:
             os.utime(Path(root) / name, (1_000, 1_000))
 
-    assert ok_json(capsys, "dataset", "gc", dataset_url, "--dry-run")["deleted"] != []
+    assert ok_json(capsys, "dataset", "gc", dataset_url, "--dry-run")["removed_names"] != []
     dry = ok_json(capsys, "dataset", "gc", dataset_url, "--dry-run", "--grace", "0")
-    assert dry["dry_run"] and dry["deleted"]
+    assert dry["dry_run"] and dry["removed_names"] and dry["removed"] == len(dry["removed_names"])
     report = ok_json(capsys, "dataset", "gc", dataset_url)
-    assert sorted(report["deleted"]) == sorted(dry["deleted"]) and report["bytes_freed"] > 0
+    assert sorted(report["removed_names"]) == sorted(dry["removed_names"]) and report["bytes_freed"] > 0
     code, out, _ = run(capsys, "dataset", "gc", dataset_url)
     assert code == 0 and out.startswith("deleted 0 file(s)")
     with pytest.raises(SystemExit) as exit_info:

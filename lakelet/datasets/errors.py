@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..errors import InvalidPath, LakeletError, PreconditionFailed, StorageKeyNotFound
+from .. import errors
+from ..errors import AlreadyExists, InvalidPath, LakeletError, NotFound, ReadOnly, StorageKeyNotFound
 
 
 class DatasetError(LakeletError):
     """Base of every dataset error."""
 
 
-class DatasetNotFound(DatasetError, StorageKeyNotFound, FileNotFoundError):
+class DatasetNotFound(DatasetError, StorageKeyNotFound, FileNotFoundError):  # a NotFound via StorageKeyNotFound
     """No dataset exists at the given URL (also a ``StorageKeyNotFound``, as in Deep Lake)."""
 
     def __init__(self, url: str) -> None:
@@ -25,7 +26,7 @@ class DatasetNotFound(DatasetError, StorageKeyNotFound, FileNotFoundError):
         return str(self.args[0])
 
 
-class DatasetExists(DatasetError, FileExistsError):
+class DatasetExists(DatasetError, AlreadyExists):
     """``create`` was asked for a URL that already holds a dataset."""
 
     def __init__(self, url: str) -> None:
@@ -57,7 +58,7 @@ class SchemaError(DatasetError, TypeError):
         return (_rebuild, (type(self), self.args, self.__dict__))
 
 
-class VersionNotFound(DatasetError, KeyError):
+class VersionNotFound(DatasetError, NotFound, KeyError):
     """No commit, branch or tag has the given name."""
 
     def __str__(self) -> str:
@@ -84,17 +85,17 @@ class MergeConflict(DatasetError, ValueError):
         return (_rebuild, (type(self), self.args, self.__dict__))
 
 
-class CommitConflict(DatasetError, PreconditionFailed):
+class CommitConflict(DatasetError, errors.CommitConflict):
     """Another writer moved the branch head first; this commit was not published."""
 
     def __init__(self, message: str) -> None:
-        PreconditionFailed.__init__(self, message)
+        errors.CommitConflict.__init__(self, message)
 
     def __reduce__(self):
         return (type(self), (str(self),))
 
 
-class DatasetReadOnly(DatasetError, PermissionError):
+class DatasetReadOnly(DatasetError, ReadOnly):
     """A write was asked of a handle opened read-only or checked out at a fixed version."""
 
 

@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidArgument, StorageKeyNotFound
+from ..reports import GCReport
 from . import manifest as M
 from . import refs
 from .errors import VersionNotFound
@@ -61,25 +62,6 @@ if TYPE_CHECKING:
     from .dataset import Dataset
 
 SWEPT = ("data", "versions", "media")
-
-
-@dataclass(frozen=True)
-class GCReport:
-    """What one garbage collection found and did."""
-
-    deleted: tuple[str, ...]  # paths (relative to the dataset) removed, or that would be with dry_run
-    bytes_freed: int
-    kept: int  # files kept because a branch or tag reaches them
-    young: tuple[str, ...]  # unreachable files kept because they are inside the grace period
-    versions: int  # versions reachable from branches and tags
-    dry_run: bool = False
-
-    def __repr__(self) -> str:
-        verb = "would delete" if self.dry_run else "deleted"
-        return (
-            f"GCReport({verb} {len(self.deleted)} files / {self.bytes_freed} bytes, kept {self.kept} live, "
-            f"{len(self.young)} young, {self.versions} versions)"
-        )
 
 
 @dataclass
@@ -113,7 +95,9 @@ def collect(ds: Dataset, *, grace_period: float = 3600, dry_run: bool = False) -
         else:
             garbage.append(meta)
     freed = sum(m.size for m in garbage) if dry_run else _delete(writer, garbage)
-    return GCReport(tuple(m.path for m in garbage), freed, kept, tuple(young), len(live.versions), dry_run)
+    removed = tuple(m.path for m in garbage)
+    return GCReport(len(removed), freed, kept, dry_run, removed_names=removed, young=tuple(young),
+                    versions=len(live.versions))
 
 
 def storage_now(writer: Writer, *, probe: bool = True) -> float:

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..errors import InvalidArgument, InvalidPath, LakeletError, LakeletWarning, PreconditionFailed
+from ..errors import AlreadyExists, CommitConflict, InvalidArgument, InvalidPath, LakeletError, LakeletWarning, NotFound
 
 
-class NotFoundError(LakeletError, LookupError):
-    """No object of that kind and name exists in the environment (and it was not to be created)."""
+class NotFoundError(NotFound):
+    """No object of that kind and name exists in the environment (Modal's name; a :class:`NotFound`)."""
 
 
-class AlreadyExistsError(LakeletError, FileExistsError):
-    """An object of that kind and name already exists in the environment."""
+class AlreadyExistsError(AlreadyExists):
+    """An object of that kind and name already exists in the environment (Modal's name)."""
 
 
-class ConflictError(PreconditionFailed):
+class ConflictError(CommitConflict):
     """A commit lost its race: another commit changed some of the same paths since our base.
 
     ``paths`` lists the paths both sides touched; reload and retry (or resolve by hand).

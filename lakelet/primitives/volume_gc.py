@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import concurrency
 from ..errors import InvalidArgument, LakeletError
+from ..reports import GCReport
 from .aio import twin
 from .blob_guard import BlobGuard, open_blob_guard
 from .blobs import open_blob_storage
@@ -63,21 +64,6 @@ _BATCH = 256
 
 class CollectionRunning(LakeletError):
     """Another garbage collection of the same environment is running."""
-
-
-@dataclasses.dataclass(frozen=True)
-class GCReport:
-    """What a volume garbage collection did (or, with ``dry_run``, would do)."""
-
-    blobs_deleted: int
-    bytes_freed: int
-    blobs_kept: int
-    #: of the kept blobs, how many a manifest references
-    blobs_live: int = 0
-    dry_run: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,14 +167,14 @@ class VolumeCollector:
         if dry_run:
             freed = sum(plan.candidates.values())
             kept = plan.listed - len(plan.candidates)
-            return GCReport(len(plan.candidates), freed, kept, plan.live, dry_run=True)
+            return GCReport(len(plan.candidates), freed, kept, dry_run=True, live=plan.live)
         try:
             self.condemn(plan)
             deleted, freed = self.sweep(plan)
         finally:
             self.finish()
         self.storage.gc()  # half-written temporaries of crashed writers (older than an hour)
-        return GCReport(deleted, freed, plan.listed - deleted, plan.live)
+        return GCReport(deleted, freed, plan.listed - deleted, live=plan.live)
 
 
 def collect_volume_garbage(

@@ -214,9 +214,9 @@ def test_cli_gc_json(lake, capsys):
     Volume.objects.delete("a")
     assert cli(["volume", "gc", "--dry-run", "--grace", "0", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["dry_run"] and out["blobs_deleted"] == 1 and out["bytes_freed"] == BIG
+    assert out["dry_run"] and out["removed"] == 1 and out["bytes_freed"] == BIG
     assert cli(["volume", "gc", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["blobs_deleted"] == 0
+    assert json.loads(capsys.readouterr().out)["removed"] == 0
     assert cli(["volume", "gc", "--grace", "0"]) == 0
     assert "deleted 1 blob(s)" in capsys.readouterr().out
     assert not blob_keys()
