@@ -92,7 +92,7 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(
         (
             "smart_cache", "mark_unstable", "mark_module_unstable", "CachedFunction", "CacheInfo", "CacheWarning",
-            "UnhashableValue", "UnstorableValue", "UntrustedEntry", "Explanation",
+            "UnhashableValue", "UnstorableValue", "UntrustedEntry", "Explanation", "File",
         ),
         "lakelet.cache",
     ),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from .decorator import CachedFunction, CacheInfo, smart_cache
 from .errors import CacheWarning, UnhashableValue, UnstorableValue, UntrustedEntry
 from .explain import Explanation
+from .files import File
 from .marks import mark_module_unstable, mark_unstable
 from .persist import flush
 
@@ -20,6 +21,7 @@ __all__ = [
     "CacheWarning",
     "CachedFunction",
     "Explanation",
+    "File",
     "UnhashableValue",
     "UnstorableValue",
     "UntrustedEntry",

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import UnhashableValue
+from .files import File
 
 #: hashing format version, part of every key (2: dicts keep insertion order, frozenset/bytearray/
 #: memoryview tags, categorical categories, object-column element types, masked arrays)
@@ -130,6 +131,10 @@ class _Walk:
             h.update((b"S" if kind is set else b"J") + _pack_len(len(value)))
             for part in sorted(self.sub(item) for item in value):
                 h.update(part)
+            return
+        if kind is File:  # a data file: its content is the value (files.py keeps the size+mtime fast path)
+            token = f"{value.path}\x00{value.digest()}".encode("utf-8", "surrogatepass")
+            h.update(b"L" + _pack_len(len(token)) + token)
             return
         special = _special_handler(value)
         if special is not None:

@@ -10,6 +10,19 @@ cell's last value. This module needs a shell object with ``user_ns``,
 ``compile`` and ``display_pub`` (IPython's InteractiveShell) but never imports
 IPython itself.
 
+What the AST cannot see is checked at run time (issue 10): names bound or
+removed by code the cell calls (``global SIZE`` in a function, ``%run``) are
+found by comparing the namespace before and after the run; inputs mutated in
+place (``lst.append``, ``df.drop(inplace=True)``, a ``Generator`` advanced by
+``rng.integers``) by digesting them again after the run. Both are stored as
+outputs and restored on a hit. A cell that draws from numpy's or ``random``'s
+*global* generator records the generator state it started from (a hit needs
+the same state, unless the cell seeds first) and restores the state it left.
+Project modules a cell imports, files given with ``--file`` and scripts run by
+``%run`` are keyed by content. Outputs are replayed exactly or the cell is not
+cached: inline matplotlib figures are captured while the cell runs, a
+displayed widget (a live object of the kernel) makes the cell uncacheable.
+
 Storing a big result would delay the user by the time it takes to hash and
 write it, so a miss only *snapshots* the values (serializes them into memory:
 about one memory copy) and hands the I/O to the process's background writer
@@ -23,6 +36,7 @@ from __future__ import annotations
 import ast
 import io
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -30,20 +44,26 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import InvalidName, StorageError
+from ..errors import InvalidArgument, InvalidName, StorageError
 from . import persist
 from .arguments import VERSION
 from .backend import CacheStore, StorageLike
 from .cell_ast import CellCode, analyze
 from .codecs import Prepared
 from .errors import UnhashableValue, UnstorableValue
-from .explain import Explanation, explain
+from .explain import Explanation, describe, explain
+from .files import content_digest
 from .fingerprint import Components, Fingerprinter, combine
 from .index import Entry
+from .modules import resolve
 
 RESULT = "__lake_cache_result__"  # the name under which a cell's Out value is stored
 _MAX_NAME = 200
 BACKGROUND_MIN = 8 * 2**20  # entries with fewer bytes to write are written before the cell returns
+_STABLE = frozenset({"get_ipython", "exit", "quit"})  # the shell itself: not an input
+_RNG_PREFIX = "__lake_rng_"  # values holding a global generator's state after the run
+_WIDGET = "application/vnd.jupyter.widget-view+json"
+_HISTORY = re.compile(r"_+|_i+|_i?\d+")  # _, __, _i, _ii, _i3, _3
 
 
 @dataclass
@@ -62,6 +82,8 @@ class Outcome:
     overhead: float = 0.0  # seconds the cache added to this run (key, lookup, snapshot, queueing)
     cell: float = 0.0  # on a miss: seconds the cell's own code ran
     background: bool = False  # the entry is being written by the background writer
+    mutated: list[str] = field(default_factory=list)  # inputs the cell changed in place (stored as outputs)
+    skipped: str = ""  # auto mode: why a cell was run without the cache ("" if it was cached)
 
     def status(self) -> str:
         """The one-line summary printed under the cell."""
@@ -95,21 +117,32 @@ class CellCache:
         return found
 
     # ------------------------------------------------------------------ keys
-    def components(self, code: CellCode, ignore: frozenset[str]) -> Components:
+    def components(
+        self, code: CellCode, ignore: frozenset[str], files: tuple[str, ...] = (), *, fingerprinter: Any = None
+    ) -> Components:
         """What the cell's key is made of."""
         namespace = self.shell.user_ns
-        fingerprinter = Fingerprinter(self.project, ignore=tuple(ignore))
+        fingerprinter = fingerprinter or Fingerprinter(self.project, ignore=tuple(ignore))
         out: Components = {"cell": code.digest, "version": str(VERSION)}
         builtins = _builtin_names(namespace)
+        for path in (*code.files, *files):
+            out[f"file {path}"] = content_digest(path)
+        package = namespace.get("__package__") or None
+        for module, level in code.imports:
+            absolute = resolve(module, level, package)
+            if absolute and absolute not in ignore:
+                fingerprinter.module_source(absolute, out)
         for name in code.reads:
-            if name in ignore:
+            if name in ignore or name in _STABLE:
                 continue
             if name not in namespace:
                 if name not in builtins:
                     out[f"input {name}"] = "<undefined>"
                 continue
             try:
-                fingerprinter.dependency(namespace[name], f"input {name}", code.attributes.get(name, ()), out)
+                fingerprinter.dependency(
+                    namespace[name], f"input {name}", code.attributes.get(name, ()), out, whole=True
+                )
             except UnhashableValue as e:
                 raise UnhashableValue(
                     f"cannot cache this cell: variable {name!r} cannot be hashed ({e}); "
@@ -127,36 +160,56 @@ class CellCache:
         storage: StorageLike | None = None,
         force: bool = False,
         ignore: tuple[str, ...] = (),
+        files: tuple[str, ...] = (),
+        min_seconds: float | None = None,
     ) -> Outcome:
-        """Run (or restore) a cell of transformed Python ``source``. Exceptions of the cell propagate."""
+        """Run (or restore) a cell of transformed Python ``source``. Exceptions of the cell propagate.
+
+        ``files`` are data files keyed by content; ``min_seconds`` (auto mode) stores only runs
+        that took at least that long.
+        """
         code = analyze(source)
         name = validate_name(name) if name is not None else default_name(self.shell, code)
         store = self.store(storage)
         ignored = frozenset(ignore)
         start = time.perf_counter()
+        fingerprinter = Fingerprinter(self.project, ignore=tuple(ignored))
         try:
-            components = self.components(code, ignored)
-        except UnhashableValue as e:
+            components = self.components(code, ignored, files, fingerprinter=fingerprinter)
+        except (UnhashableValue, InvalidArgument) as e:
             result = self._execute(source, code)[0]
-            return Outcome(name, "-" * 10, False, time.perf_counter() - start, problems=[str(e)], result=result)
+            outcome = Outcome(name, "-" * 10, False, time.perf_counter() - start, problems=[str(e)], result=result)
+            outcome.skipped = str(e)
+            return outcome
         address = store.entries.address("cell", name, combine(components))
         stale = False
         if not force:
-            entry, values, stale = store.load(address)
+            entry, values, stale = self._lookup(store, address)
             if entry is not None and values is not None:
                 return self._restore(source, code, name, address, entry, values, start, store)
         lock: Any = store.entry_lock(address)
         lock.acquire()
         try:
             if not force:
-                entry, values, stale = store.load(address)
+                entry, values, stale = self._lookup(store, address)
                 if entry is not None and values is not None:
                     return self._restore(source, code, name, address, entry, values, start, store)
+            before = _namespace_ids(self.shell.user_ns)
+            rng_before = _rng_states()
             ran = time.perf_counter()
             result, outputs = self._execute(source, code)
             done = time.perf_counter()
             outcome = Outcome(name, address, False, done - start, result=result)
-            job = self._save(store, code, name, address, components, outputs, result, outcome, ignored, stale or force)
+            if min_seconds is not None and done - ran < min_seconds:
+                outcome.skipped = f"ran {_seconds(done - ran)} (under {min_seconds:g} s)"
+                outcome.cell = done - ran
+                return outcome
+            changes = self._changes(code, ignored, before, components, fingerprinter, outcome)
+            rng = _rng_changes(rng_before, code.seeded)
+            job = self._save(
+                store, code, name, address, components, outputs, result, outcome, ignored, stale or force,
+                changes=changes, rng=rng,
+            )
             if job is not None:
                 job.finish, job.abandon = lock.release, lock.close_inherited
                 persist.writer().submit(job)
@@ -168,6 +221,52 @@ class CellCache:
         outcome.overhead = time.perf_counter() - start - outcome.cell
         self.last = outcome
         return outcome
+
+    def _lookup(self, store: CacheStore, address: str) -> tuple[Entry | None, dict[str, Any] | None, bool]:
+        """Load an entry; one made from another global random state is stale (a miss that replaces it)."""
+        entry, values, stale = store.load(address)
+        if entry is not None and _rng_mismatch(entry):
+            return None, None, True
+        return entry, values, stale
+
+    def _changes(
+        self,
+        code: CellCode,
+        ignored: frozenset[str],
+        before: dict[str, int],
+        components: Components,
+        fingerprinter: Fingerprinter,
+        outcome: Outcome,
+    ) -> tuple[list[str], list[str]]:
+        """(names to store beyond the AST's writes, names removed), found by comparing the namespace.
+
+        A name rebound or created by code the cell called (``global SIZE``, ``%run``), or an input
+        whose digest changed during the run (mutated through a method call), is an output too.
+        """
+        namespace = self.shell.user_ns
+        writes = set(code.writes)
+        extra: list[str] = []
+        for var, value in namespace.items():
+            if var in writes or var in ignored or _shell_name(var):
+                continue
+            if before.get(var) != id(value):
+                extra.append(var)
+        for var in code.reads:
+            label = f"input {var}"
+            if var in writes or var in ignored or var in extra or label not in components or var not in namespace:
+                continue
+            value = namespace[var]
+            if _is_code(value):
+                continue
+            try:
+                now = fingerprinter.value(value, f"variable {var!r}")
+            except UnhashableValue:
+                now = None
+            if now != components[label]:
+                extra.append(var)
+                outcome.mutated.append(var)
+        removed = [var for var in before if var not in namespace and not _shell_name(var) and var not in ignored]
+        return extra, removed
 
     def _execute(self, source: str, code: CellCode) -> tuple[Any, list[dict[str, Any]]]:
         """Run the cell in the user namespace, teeing its outputs; returns (last value, outputs)."""
@@ -186,6 +285,7 @@ class CellCache:
                 result = eval(
                     compile(expression, filename, "eval", flags=shell.compile.flags, dont_inherit=True), namespace
                 )  # noqa: S307
+            _flush_inline_figures()  # shown after the cell otherwise, outside the capture
         return result, outputs
 
     def _save(
@@ -200,20 +300,37 @@ class CellCache:
         outcome: Outcome,
         ignored: frozenset[str],
         replace: bool,
+        *,
+        changes: tuple[list[str], list[str]] = ([], []),
+        rng: tuple[dict[str, str], dict[str, Any]] = ({}, {}),
     ) -> persist.WriteJob | None:
         """Snapshot what the cell wrote; store it now, or return the job that stores it in the background."""
         namespace = self.shell.user_ns
         defined = set(code.defined)
         wanted = [n for n in code.writes if n not in ignored and (n not in defined or n in _reassigned(code))]
+        wanted += [n for n in changes[0] if n not in wanted]
         items = {var: namespace[var] for var in wanted if var in namespace}
         if result is not None:
             items[RESULT] = result
+        conditions, states = rng
+        for kind, state in states.items():
+            items[f"{_RNG_PREFIX}{kind}__"] = state
+        if any(_WIDGET in (o.get("display") or {}) for o in outputs):
+            outcome.problems.append(
+                "it displayed a widget (a live object of this kernel: replaying it would show a dead copy)"
+            )
+            return None
         prepared = self._snapshot(store, items, outcome)
         if outcome.problems:
             return None
         deleted = [n for n in code.deleted if n not in namespace]
-        stored = [var for var in prepared if var != RESULT]
+        deleted += [n for n in changes[1] if n not in deleted]
+        stored = [var for var in prepared if var != RESULT and not var.startswith(_RNG_PREFIX)]
         extra = {"names": stored, "deleted": deleted, "source": _source_of(code)}
+        if conditions:
+            extra["rng"] = conditions
+        if outcome.mutated:
+            extra["mutated"] = list(outcome.mutated)
         entry = Entry("cell", name, components, {}, duration=outcome.seconds, outputs=outputs, extra=extra)
         outcome.names = stored
         outcome.size = sum(
@@ -286,6 +403,8 @@ class CellCache:
             module = ast.Module(body=[code.tree.body[i] for i in code.definitions], type_ignores=[])
             exec(compile(module, filename, "exec", flags=shell.compile.flags, dont_inherit=True), namespace)  # noqa: S102
         result = values.pop(RESULT, None)
+        for var in [v for v in values if v.startswith(_RNG_PREFIX)]:
+            _set_rng(var[len(_RNG_PREFIX) : -2], values.pop(var))
         namespace.update(values)
         for var in entry.extra.get("deleted", ()):
             namespace.pop(var, None)
@@ -310,7 +429,14 @@ class CellCache:
         writer = persist.current_writer()
         if writer is not None:
             writer.wait(address)
-        return explain(name, address, store.exists(address), components, history)
+        exists = store.exists(address)
+        if exists:
+            entry = store.entries.get(address)
+            changed = _rng_mismatch(entry) if entry is not None else []
+            if changed:
+                words = [f"changed: {describe(f'rng {kind}')}" for kind in changed]
+                return Explanation(name, address, False, words, entry.created)
+        return explain(name, address, exists, components, history)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -329,6 +455,88 @@ def default_name(shell: Any, code: CellCode) -> str:
     if isinstance(cell_id, str) and cell_id:
         return f"cell-{cell_id[:36]}"
     return f"cell-{code.digest[:12]}"
+
+
+def _shell_name(var: str) -> bool:
+    """IPython's own history variables (``_``, ``_i3``, ``Out``...), never cell outputs."""
+    if var in ("In", "Out", "_oh", "_ih", "_dh", "exit", "quit", "get_ipython", "__builtins__", "__builtin__"):
+        return True
+    if var.startswith("__") and var.endswith("__"):
+        return True
+    return _HISTORY.fullmatch(var) is not None
+
+
+def _namespace_ids(namespace: dict[str, Any]) -> dict[str, int]:
+    return {var: id(value) for var, value in namespace.items()}
+
+
+def _is_code(value: Any) -> bool:
+    import types
+
+    return isinstance(value, types.ModuleType | types.FunctionType | type | types.BuiltinFunctionType) or callable(
+        getattr(value, "__wrapped__", None)
+    )
+
+
+# ------------------------------------------------------------------------------ global random state
+def _rng_states() -> dict[str, Any]:
+    """The state of the global generators a cell may draw from without naming them."""
+    import random
+
+    states: dict[str, Any] = {"random": random.getstate()}
+    np = sys.modules.get("numpy")
+    if np is not None:
+        states["numpy"] = np.random.get_state()
+    return states
+
+
+def _rng_digest(state: Any) -> str:
+    from .arguments import ValueHasher
+
+    return ValueHasher().digest(state, what="random state")
+
+
+def _rng_changes(before: dict[str, Any], seeded: frozenset[str]) -> tuple[dict[str, str], dict[str, Any]]:
+    """(state digests the result depends on, states to restore) for the generators the cell used."""
+    conditions: dict[str, str] = {}
+    states: dict[str, Any] = {}
+    for kind, now in _rng_states().items():
+        old = before.get(kind)
+        if old is None or _rng_digest(old) == _rng_digest(now):
+            continue
+        states[kind] = now
+        if kind not in seeded:
+            conditions[kind] = _rng_digest(old)
+    return conditions, states
+
+
+def _rng_mismatch(entry: Entry) -> list[str]:
+    """Generators whose current state differs from the one the entry was computed from."""
+    wanted = entry.extra.get("rng") or {}
+    if not wanted:
+        return []
+    current = _rng_states()
+    return [k for k, digest in sorted(wanted.items()) if k not in current or _rng_digest(current[k]) != digest]
+
+
+def _set_rng(kind: str, state: Any) -> None:
+    if kind == "random":
+        import random
+
+        random.setstate(state)
+    elif kind == "numpy":
+        import numpy as np
+
+        np.random.set_state(state)
+
+
+def _flush_inline_figures() -> None:
+    """Show pending inline matplotlib figures now, inside the capture (as a plain run shows them)."""
+    inline = sys.modules.get("matplotlib_inline.backend_inline")
+    matplotlib = sys.modules.get("matplotlib")
+    if inline is None or matplotlib is None or "inline" not in str(matplotlib.get_backend()):
+        return
+    inline.flush_figures()
 
 
 def _reassigned(code: CellCode) -> set[str]:
@@ -368,10 +576,13 @@ class _Tee(io.TextIOBase):
         self._stream = stream
         self._kind = kind
         self._outputs = outputs
+        self.muted = 0
 
     def write(self, text: str) -> int:
         outputs = self._outputs
-        if outputs and outputs[-1].get("stream") == self._kind:
+        if self.muted:
+            pass  # written by a display being published: recorded as that display
+        elif outputs and outputs[-1].get("stream") == self._kind:
             outputs[-1]["text"] += text
         else:
             outputs.append({"stream": self._kind, "text": text})
@@ -399,7 +610,14 @@ def _capture(shell: Any) -> Iterator[list[dict[str, Any]]]:
 
     def publish(data: Any, metadata: Any = None, *args: Any, **kwargs: Any) -> Any:
         outputs.append({"display": _jsonable(data), "metadata": _jsonable(metadata or {})})
-        return original_publish(data, metadata, *args, **kwargs)
+        tees = [s for s in (sys.stdout, sys.stderr) if isinstance(s, _Tee)]
+        for tee in tees:  # a terminal shell prints displays to stdout: record them once, as a display
+            tee.muted += 1
+        try:
+            return original_publish(data, metadata, *args, **kwargs)
+        finally:
+            for tee in tees:
+                tee.muted -= 1
 
     own = vars(publisher).get("publish")  # an instance-level override to put back, if any
     stdout, stderr = sys.stdout, sys.stderr

@@ -5,14 +5,22 @@ assigns them on every path (an assignment inside an ``if`` or a loop does not
 count as definite). Writes are the names it binds at top level (assignments,
 ``for``/``with`` targets, imports, defs, walrus), the objects it mutates by
 item or attribute assignment (``df["x"] = ...``), and names declared ``global``
-in functions it defines. Mutation through method calls (``lst.append``) cannot
-be seen and is documented as such.
+in functions it defines. Mutation through method calls (``lst.append``) and
+``global`` statements in functions defined elsewhere cannot be seen here: the
+engine compares the namespace and the inputs' digests before and after a run
+(:mod:`lakelet.cache.cell`).
+
+IPython line magics are part of the shell, not inputs: ``%time stmt`` is
+analyzed as ``stmt``, ``%run [-i] script.py`` as the script's code (and the
+script's file is keyed by content); other magics are keyed by their text.
 """
 
 from __future__ import annotations
 
 import ast
 import copy
+import os
+import shlex
 from dataclasses import dataclass, field
 
 from .source import ast_digest, strip_docstrings
@@ -35,6 +43,9 @@ class CellCode:
     defined: list[str]  # names those statements bind
     deleted: list[str] = field(default_factory=list)  # names removed by ``del``
     has_result: bool = False  # the last statement is an expression (the cell's Out)
+    files: list[str] = field(default_factory=list)  # files keyed by content (scripts run by %run)
+    imports: list[tuple[str, int]] = field(default_factory=list)  # (module, level) imported anywhere in the cell
+    seeded: frozenset[str] = frozenset()  # global generators ("numpy", "random") seeded before any other call
 
 
 def analyze(source: str) -> CellCode:
@@ -44,8 +55,9 @@ def analyze(source: str) -> CellCode:
     for node in ast.walk(normalized):
         if isinstance(node, _SCOPES[:2] + (ast.ClassDef,)):
             strip_docstrings(node)
+    expanded, files = _expand_magics(tree)
     flow = _Flow()
-    flow.block(tree.body, definite=True)
+    flow.block(expanded.body, definite=True)
     writes: dict[str, None] = {}
     for name in flow.stores:
         writes[name] = None
@@ -64,7 +76,135 @@ def analyze(source: str) -> CellCode:
         defined=list(dict.fromkeys(defined)),
         deleted=list(flow.deleted),
         has_result=bool(tree.body) and isinstance(tree.body[-1], ast.Expr),
+        files=files,
+        imports=_imports(expanded),
+        seeded=_seeded(expanded),
     )
+
+
+# ------------------------------------------------------------------------------ magics
+def _magic_call(node: ast.AST) -> tuple[str, str] | None:
+    """``get_ipython().run_line_magic('name', 'args')`` -> (name, args)."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return None
+    owner = node.func.value
+    if not (
+        node.func.attr == "run_line_magic"
+        and isinstance(owner, ast.Call)
+        and isinstance(owner.func, ast.Name)
+        and owner.func.id == "get_ipython"
+        and len(node.args) >= 2
+        and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args[:2])
+    ):
+        return None
+    return node.args[0].value, node.args[1].value  # type: ignore[attr-defined]
+
+
+def _expand_magics(tree: ast.Module) -> tuple[ast.Module, list[str]]:
+    """A copy of ``tree`` for analysis, with %time/%timeit/%run replaced by the code they run."""
+    files: list[str] = []
+    body: list[ast.stmt] = []
+    for stmt in tree.body:
+        call = _magic_call(stmt.value) if isinstance(stmt, ast.Expr | ast.Assign) else None
+        if call is None:
+            body.append(stmt)
+            continue
+        name, args = call
+        if name in ("time", "timeit", "prun") and isinstance(stmt, ast.Expr):
+            code = args.split(None, 1)[-1] if name == "timeit" and args.startswith("-") else args
+            try:
+                inner = ast.parse(code).body
+            except SyntaxError:
+                inner = []
+            body.extend(inner if name != "timeit" else [ast.Expr(value=_as_load(inner))])
+            continue
+        if name == "time" and isinstance(stmt, ast.Assign):
+            try:
+                value = ast.parse(args, mode="eval").body
+            except SyntaxError:
+                body.append(stmt)
+                continue
+            body.append(ast.Assign(targets=stmt.targets, value=value, lineno=0))
+            continue
+        if name == "run":
+            body.extend(_run_script(args, files))
+        body.append(stmt)
+    return ast.Module(body=body, type_ignores=[]), files
+
+
+def _as_load(statements: list[ast.stmt]) -> ast.expr:
+    """Statements analyzed as a scope: their free names are reads, nothing is written (%timeit)."""
+    scope = ast.Lambda(args=ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]))
+    scope.body = statements  # type: ignore[assignment]  # _Flow.scope walks a list body
+    return scope
+
+
+def _run_script(args: str, files: list[str]) -> list[ast.stmt]:
+    """The statements of the script ``%run`` executes (``-i``: in the namespace; else only its names)."""
+    try:
+        words = shlex.split(args)
+    except ValueError:
+        return []
+    interactive = False
+    script = None
+    for word in words:
+        if word.startswith("-"):
+            interactive = interactive or word == "-i"
+            continue
+        script = word
+        break
+    if script is None:
+        return []
+    files.append(script)
+    try:
+        with open(os.path.expanduser(script), "rb") as f:
+            inner = ast.parse(f.read()).body
+    except (OSError, SyntaxError, ValueError):
+        return []
+    if interactive:
+        return inner
+    bound = _Flow()
+    bound.block(inner, definite=True)  # the script's own namespace: only the names it leaves behind matter
+    return [
+        ast.Assign(targets=[ast.Name(id=n, ctx=ast.Store())], value=ast.Constant(value=None), lineno=0)
+        for n in bound.stores
+    ]
+
+
+def _imports(tree: ast.Module) -> list[tuple[str, int]]:
+    found: dict[tuple[str, int], None] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found[(alias.name, 0)] = None
+        elif isinstance(node, ast.ImportFrom):
+            found[(node.module or "", node.level)] = None
+            for alias in node.names:
+                if alias.name != "*":
+                    found[(f"{node.module}.{alias.name}" if node.module else alias.name, node.level)] = None
+    return list(found)
+
+
+def _seeded(tree: ast.Module) -> frozenset[str]:
+    """Generators the cell seeds (``np.random.seed(0)``, ``random.seed(1)``) before any other call."""
+    seeded: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute | ast.Name):
+            chain, base = _attribute_chain(call.func) if isinstance(call.func, ast.Attribute) else ([], call.func)
+            name = chain[-1] if chain else (base.id if base is not None else "")
+            if name in ("seed", "set_state", "setstate"):
+                words = {base.id if base is not None else "", *chain}
+                if words & {"np", "numpy"} or ("random" in words and name != "setstate" and len(chain) > 1):
+                    seeded.add("numpy")
+                elif "random" in words:
+                    seeded.add("random")
+                continue
+        if any(isinstance(n, ast.Call) for n in ast.walk(stmt)):
+            break
+    return frozenset(seeded)
 
 
 def _bound_by(stmt: ast.stmt) -> list[str]:

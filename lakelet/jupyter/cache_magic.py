@@ -2,9 +2,16 @@
 
 ::
 
-    %%lake_cache [NAME] [--storage URL] [--force] [--ignore VAR ...]
+    %%lake_cache [NAME] [--storage URL] [--force] [--ignore VAR ...] [--file PATH ...]
     %lake_cache ls | info [NAME] | clear NAME | why NAME   [--storage URL]
     %lake_cache flush
+    %lake_cache auto [--min-seconds N] [--storage URL] | auto off | auto status
+
+``--file data.csv`` makes the file's content part of the key (size+mtime fast
+path, content hash when they change). ``auto`` caches every cell of the
+session that runs at least N seconds (default 1) and can be cached with the
+same guarantees as ``%%lake_cache``; ``auto status`` lists the cells it skipped
+and why.
 
 Big entries are written in the background after the cell returns (see
 :mod:`lakelet.cache.persist`): ``%lake_cache info`` lists pending writes and
@@ -26,10 +33,12 @@ from ..cache import persist
 from ..cache.cell import CellCache, validate_name
 
 _USAGE = (
-    "usage: %%lake_cache [NAME] [--storage URL] [--force] [--ignore VAR ...]\n"
+    "usage: %%lake_cache [NAME] [--storage URL] [--force] [--ignore VAR ...] [--file PATH ...]\n"
     "       %lake_cache ls | info [NAME] | clear NAME | why NAME  [--storage URL]\n"
-    "       %lake_cache flush"
+    "       %lake_cache flush\n"
+    "       %lake_cache auto [--min-seconds N] [--storage URL] | auto off | auto status"
 )
+_AUTO = "--auto-cell"  # marks a cell wrapped by auto mode (internal)
 
 
 @dataclass
@@ -38,6 +47,9 @@ class _Options:
     storage: str | None = None
     force: bool = False
     ignore: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    min_seconds: float | None = None
+    auto: bool = False
     words: list[str] = field(default_factory=list)
 
 
@@ -64,6 +76,25 @@ def parse(line: str) -> _Options:
                 i += 1
             if not options.ignore:
                 raise ValueError(f"--ignore needs at least one variable name\n{_USAGE}")
+        elif token == "--file":
+            before = len(options.files)
+            while i + 1 < len(tokens) and not tokens[i + 1].startswith("--"):
+                options.files.append(tokens[i + 1])
+                i += 1
+            if len(options.files) == before:
+                raise ValueError(f"--file needs at least one path\n{_USAGE}")
+        elif token == "--min-seconds":
+            if i + 1 >= len(tokens):
+                raise ValueError(f"--min-seconds needs a number of seconds\n{_USAGE}")
+            try:
+                options.min_seconds = float(tokens[i + 1])
+            except ValueError:
+                raise ValueError(f"--min-seconds takes a number, got {tokens[i + 1]!r}\n{_USAGE}") from None
+            if not options.min_seconds >= 0 or options.min_seconds == float("inf"):
+                raise ValueError(f"--min-seconds takes a finite number >= 0, got {tokens[i + 1]!r}\n{_USAGE}")
+            i += 1
+        elif token == _AUTO:
+            options.auto = True
         elif token.startswith("--"):
             raise ValueError(f"unknown option {token}\n{_USAGE}")
         else:
@@ -78,6 +109,8 @@ class LakeCacheMagic:
     def __init__(self, shell: Any) -> None:
         self.shell = shell
         self.cache = CellCache(shell)
+        self.auto: _Auto | None = None
+        self.skipped: dict[str, str] = {}  # auto mode: cell name -> why it was not cached
 
     def __call__(self, line: str, cell: str | None = None) -> Any:
         from IPython.core.error import UsageError
@@ -95,11 +128,38 @@ class LakeCacheMagic:
         return self.cell(options, name, cell)
 
     def cell(self, options: _Options, name: str | None, cell: str) -> Any:
-        source = self.shell.transform_cell(cell)
+        if self.auto is not None:
+            self.auto.paused += 1  # the body of a cached cell is not wrapped again
+        try:
+            source = self.shell.transform_cell(cell)
+        finally:
+            if self.auto is not None:
+                self.auto.paused -= 1
+        if options.auto:
+            return self._auto_cell(options, source)
         outcome = self.cache.run(
-            source, name=name, storage=options.storage, force=options.force, ignore=tuple(options.ignore)
+            source,
+            name=name,
+            storage=options.storage,
+            force=options.force,
+            ignore=tuple(options.ignore),
+            files=tuple(options.files),
         )
         print(outcome.status())
+        return outcome.result
+
+    def _auto_cell(self, options: _Options, source: str) -> Any:
+        """A cell wrapped by auto mode: cached if it is slow and cacheable; quiet when it is fast."""
+        seconds = options.min_seconds or 0.0
+        outcome = self.cache.run(source, storage=options.storage, min_seconds=seconds)
+        fast = outcome.seconds < seconds or outcome.skipped.startswith("ran ")
+        if outcome.hit or not (outcome.skipped or outcome.problems):
+            self.skipped.pop(outcome.name, None)
+            print(outcome.status())
+        elif not fast:
+            why = "; ".join(outcome.problems) or outcome.skipped
+            self.skipped[outcome.name] = why
+            print(f"lake_cache auto: {outcome.name} not cached: {why}")
         return outcome.result
 
     def line(self, options: _Options) -> Any:
@@ -114,6 +174,8 @@ class LakeCacheMagic:
             return self.flush()
         if command == "info" and not rest:
             return self.pending()
+        if command == "auto":
+            return self.set_auto(rest, options)
         if len(rest) != 1:
             raise ValueError(f"%lake_cache {command} needs exactly one cell name\n{_USAGE}")
         name = rest[0]
@@ -127,6 +189,29 @@ class LakeCacheMagic:
         if command == "why":
             return self.cache.why(name, options.storage)
         raise ValueError(f"unknown command {command!r}\n{_USAGE}")
+
+    def set_auto(self, rest: list[str], options: _Options) -> None:
+        """``%lake_cache auto [--min-seconds N] | off | status``."""
+        if rest not in ([], ["off"], ["status"]):
+            raise ValueError(f"%lake_cache auto takes 'off', 'status' or options\n{_USAGE}")
+        if rest == ["status"]:
+            state = "off" if self.auto is None else f"on (cells of {self.auto.min_seconds:g} s or more)"
+            print(f"lake_cache auto: {state}")
+            if not self.skipped:
+                print("no slow cell was skipped")
+            for name, why in self.skipped.items():
+                print(f"  skipped {name}: {why}")
+            return
+        if self.auto is not None:
+            self.auto.remove(self.shell)
+            self.auto = None
+        if rest == ["off"]:
+            print("lake_cache auto: off")
+            return
+        seconds = 1.0 if options.min_seconds is None else options.min_seconds
+        self.auto = _Auto(seconds, options.storage)
+        self.auto.install(self.shell)
+        print(f"lake_cache auto: caching every cell that runs {seconds:g} s or more (%lake_cache auto off to stop)")
 
     def ls(self, storage: str | None) -> None:
         store = self.cache.store(storage)
@@ -185,6 +270,34 @@ class LakeCacheMagic:
         print(f"size:     {last.size:,} B")
         print(f"names:    {', '.join(last.extra.get('names', [])) or '-'}")
         print(f"present:  {store.exists(last.address)}")
+
+
+@dataclass
+class _Auto:
+    """Auto mode: an input transformer that routes plain cells through the cache."""
+
+    min_seconds: float
+    storage: str | None
+    paused: int = 0
+
+    def __call__(self, lines: list[str]) -> list[str]:
+        if self.paused:
+            return lines
+        text = "".join(lines)
+        first = text.lstrip()
+        if not first or first.startswith(("%%", "%lake_cache", "!", "?")) or first.rstrip().endswith("?"):
+            return lines  # cell magics (our own included), shell escapes and help run as they are
+        option = f"--min-seconds {self.min_seconds!r}"
+        if self.storage:
+            option += f" --storage {shlex.quote(self.storage)}"
+        return [f"%%lake_cache {_AUTO} {option}\n", *lines]
+
+    def install(self, shell: Any) -> None:
+        shell.input_transformers_cleanup.append(self)
+
+    def remove(self, shell: Any) -> None:
+        if self in shell.input_transformers_cleanup:
+            shell.input_transformers_cleanup.remove(self)
 
 
 def _pending() -> list[persist.PendingWrite]:

@@ -168,6 +168,27 @@ CASES: dict[str, tuple[str, str, str]] = {
         "@smart_cache(STORE)\ndef f(m):\n    return int(m.sum())\n",
         "hit",
     ),
+    # ---- data files keyed by content (lakelet.File)
+    "file_argument_edit": (
+        "from lakelet import File\nARGS = (File('data_file_argument_edit.csv'),)\n\n"
+        "@smart_cache(STORE)\ndef f(path):\n    return len(pd.read_csv(path))\n",
+        "from lakelet import File\nARGS = (File('data_file_argument_edit.csv'),)\n\n"
+        "@smart_cache(STORE)\ndef f(path):\n    return len(pd.read_csv(path))\n",
+        "miss",
+    ),
+    "file_rewritten_same_content": (
+        "from lakelet import File\nARGS = (File('data_file_rewritten_same_content.csv'),)\n\n"
+        "@smart_cache(STORE)\ndef f(path):\n    return len(pd.read_csv(path))\n",
+        "from lakelet import File\nARGS = (File('data_file_rewritten_same_content.csv'),)\n\n"
+        "@smart_cache(STORE)\ndef f(path):\n    return len(pd.read_csv(path))\n",
+        "hit",
+    ),
+}
+
+# data files: case -> (version 1, version 2)
+DATA: dict[str, tuple[str, str]] = {
+    "file_argument_edit": ("a\n1\n", "a\n1\n2\n"),
+    "file_rewritten_same_content": ("a\n1\n", "a\n1\n"),  # new mtime, same bytes: re-hashed, same key
 }
 
 # helper modules: case -> {module suffix: (version 1, version 2)}; "h" is imported as {h}
@@ -204,6 +225,8 @@ def _write(project: Path, version: int) -> None:
     for name, versions in CASES.items():
         names = {"h": f"h_{name}", "h2": f"h2_{name}"}
         (project / f"case_{name}.py").write_text(HEADER + _fill(versions[version], names))
+        if name in DATA:
+            (project / f"data_{name}.csv").write_text(DATA[name][version])
         for suffix, texts in HELPERS.get(name, {}).items():
             (project / f"{names[suffix]}.py").write_text(_fill(texts[version], names))
 
