@@ -2,10 +2,10 @@
 cache tiers and datasets.
 
     lakelet volume  create|list|ls|put|get|rm|cp|delete|gc
-    lakelet dict    create|list|get|items|clear|delete
-    lakelet queue   create|list|len|peek|clear|delete
+    lakelet dict    create|list (ls)|get|items|clear|delete
+    lakelet queue   create|list (ls)|len|peek|clear|delete
     lakelet lake    info|ls|gc|evict|clear
-    lakelet dataset info|log|query|gc|copy|delete
+    lakelet dataset list|info|log|query|gc|copy|delete   (a dataset by name, URL or path)
     lakelet lab     JupyterLab on the demo notebooks with the lakelet sidebar
 
 Volume, dict and queue commands take ``-e/--env`` (environment); listings take ``--json``.
@@ -40,7 +40,7 @@ def _print_table(rows: list[dict[str, Any]], as_json: bool) -> None:
     Console().print(table)
 
 
-def _objects(cls: Any, args: argparse.Namespace) -> None:
+def _objects(cls: Any, noun: str, args: argparse.Namespace) -> None:
     rows = []
     for obj in cls.objects.list(environment_name=args.env):
         info = obj.info()
@@ -51,13 +51,15 @@ def _objects(cls: Any, args: argparse.Namespace) -> None:
                 "created_by": info.created_by,
             }
         )
-    _print_table(rows, args.json)
+    if not rows and not args.json:
+        return print(f"no {noun}s in environment {args.env or 'main'} (create one: lakelet {noun} create NAME)")
+    return _print_table(rows, args.json)
 
 
 def _manage(cls: Any, noun: str, args: argparse.Namespace) -> bool:
     """The list/create/delete commands every named kind shares; True if ``args`` was one of them."""
-    if args.command == "list":
-        _objects(cls, args)
+    if args.command in ("list", "ls") and not hasattr(args, "name"):
+        _objects(cls, noun, args)
     elif args.command == "create":
         cls.objects.create(args.name, environment_name=args.env)
         print(f"created {noun} {args.name!r}")
@@ -92,11 +94,13 @@ def _volume(args: argparse.Namespace) -> None:
             {
                 "path": e.path + ("/" if e.type == FileEntryType.DIRECTORY else ""),
                 "type": e.type.name.lower(),
-                "size": e.size,
-                "mtime": e.mtime,
+                "size": e.size if args.json else ("" if e.type == FileEntryType.DIRECTORY else _size(e.size)),
+                "mtime": e.mtime if args.json else _when(e.mtime),
             }
             for e in entries
         ]
+        if not rows and not args.json:
+            return print(f"{args.path} is empty")
         return _print_table(rows, args.json) if args.json or args.long else print("\n".join(r["path"] for r in rows))
     if cmd == "put":
         local = Path(args.local_path)
@@ -236,11 +240,14 @@ def _lake(args: argparse.Namespace) -> None:
         if cmd == "ls":
             return _lake_ls(storage, args)
         if cmd == "gc":
+            from .lake import explain_gc
+
             report = storage.gc(max_size=args.max_size, max_age=args.max_age)
+            why = explain_gc(lake, args.max_size, args.max_age) if report.evicted == 0 else ""
             if args.json:
-                return print(json.dumps({"evicted": report.evicted, "bytes": report.bytes}))
-            return print(f"evicted {report.evicted} cache entr{'y' if report.evicted == 1 else 'ies'}, "
-                         f"{_size(report.bytes)}")
+                return print(json.dumps({"evicted": report.evicted, "bytes": report.bytes, "why": why}))
+            done = f"evicted {report.evicted} cache entr{'y' if report.evicted == 1 else 'ies'}, {_size(report.bytes)}"
+            return print(f"{done}: {why}" if why else done)
         if cmd == "fsck":
             return _lake_fsck(storage, args)
         if cmd == "evict":
@@ -342,7 +349,9 @@ def _print_tree(tree: dict[str, Any]) -> None:
             cap = f" of {_size(usage['capacity'])}" if usage["capacity"] is not None else ""
             used = f"{usage['entries']} entries, {_size(usage['bytes'])}{cap}"
         extra = f" [dim]\\[{', '.join(flags)}][/]" if flags else ""
-        return f"[bold]{node['id']}[/] {node['kind']} [cyan]{escape(node['url'])}[/]  {used}{extra}"
+        name = (node.get("level") or {}).get("name")
+        named = f" [green]{escape(repr(name))}[/]" if name else ""
+        return f"[bold]{node['id']}[/]{named} {node['kind']} [cyan]{escape(node['url'])}[/]  {used}{extra}"
 
     def add(parent: Tree, node: dict[str, Any]) -> None:
         for child in node["children"]:
@@ -378,8 +387,21 @@ def _lake_ls(storage: Any, args: argparse.Namespace) -> None:
 # ----------------------------------------------------------------------------- dataset
 def _dataset(args: argparse.Namespace) -> None:
     from . import datasets
+    from .config import get_config
+    from .lake import list_datasets, resolve_dataset
 
     cmd = args.command
+    if cmd in ("list", "ls"):
+        listing = list_datasets(get_config(), limit=1000)
+        if args.json:
+            return print(json.dumps(listing["items"], indent=2))
+        if not listing["items"]:
+            return print(f"no datasets in {', '.join(listing['roots'])} "
+                         "(add folders with [datasets] paths = [...] in config.toml)")
+        return _print_table(listing["items"], False)
+    for attr in ("url", "src"):
+        if hasattr(args, attr):
+            setattr(args, attr, resolve_dataset(get_config(), getattr(args, attr)))
     if cmd == "copy":
         datasets.copy(args.src, args.dst, progress=sys.stderr.isatty())
         return print(f"copied {args.src} -> {args.dst}")
@@ -525,7 +547,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = kinds.add_parser("dict", help="key-value stores").add_subparsers(dest="command", required=True)
     sub(d, "create", "create a dict").add_argument("name")
-    sub(d, "list", "list dicts", jsonable)
+    d.add_parser("list", aliases=["ls"], help="list dicts", parents=[common, jsonable])
     p = sub(d, "get", "print the value of a (string) key", jsonable)
     p.add_argument("name")
     p.add_argument("key")
@@ -540,7 +562,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     q = kinds.add_parser("queue", help="FIFO queues").add_subparsers(dest="command", required=True)
     sub(q, "create", "create a queue").add_argument("name")
-    sub(q, "list", "list queues", jsonable)
+    q.add_parser("list", aliases=["ls"], help="list queues", parents=[common, jsonable])
     p = sub(q, "len", "count waiting items")
     p.add_argument("name")
     p.add_argument("-p", "--partition", default=None)
@@ -616,10 +638,11 @@ def _lake_parser(kinds: Any, jsonable: argparse.ArgumentParser, confirm: argpars
 def _dataset_parser(kinds: Any, jsonable: argparse.ArgumentParser, confirm: argparse.ArgumentParser) -> None:
     ds = kinds.add_parser("dataset", help="typed, versioned tables").add_subparsers(dest="command", required=True)
     at = argparse.ArgumentParser(add_help=False)
-    at.add_argument("url", help="dataset URL or local path")
+    at.add_argument("url", help="dataset name (see 'lakelet dataset list'), URL or local path")
     refs = at.add_mutually_exclusive_group()
     refs.add_argument("--branch", default=None, help="a branch (default: main)")
     refs.add_argument("--version", default=None, help="a version id or tag")
+    ds.add_parser("list", aliases=["ls"], help="the datasets of this LAKELET_HOME by name", parents=[jsonable])
     ds.add_parser("info", help="rows, columns, branches and tags", parents=[at, jsonable])
     ds.add_parser("log", help="the commits, newest first", parents=[at, jsonable])
     p = ds.add_parser("query", help="run DuckDB SQL; the dataset is the table 'ds' (FROM may be left out)",
@@ -627,15 +650,15 @@ def _dataset_parser(kinds: Any, jsonable: argparse.ArgumentParser, confirm: argp
     p.add_argument("sql", metavar="SQL")
     p.add_argument("--limit", type=_positive_int, default=100, metavar="N", help="print at most N rows (default 100)")
     p = ds.add_parser("gc", help="delete files no branch or tag reaches", parents=[jsonable])
-    p.add_argument("url")
+    p.add_argument("url", help="dataset name, URL or local path")
     p.add_argument("--dry-run", action="store_true", help="report what would be deleted, delete nothing")
     p.add_argument("--grace", type=_seconds, default=3600.0, metavar="SECONDS",
                    help="keep unreachable files younger than this (default 3600; a commit in progress is unreachable)")
     p = ds.add_parser("copy", help="copy a dataset with its whole history")
-    p.add_argument("src")
+    p.add_argument("src", help="dataset name, URL or local path")
     p.add_argument("dst")
     p = ds.add_parser("delete", help="delete a dataset and its history", parents=[confirm])
-    p.add_argument("url")
+    p.add_argument("url", help="dataset name, URL or local path")
 
 
 _HANDLERS: dict[str, Callable[[argparse.Namespace], None]] = {

@@ -236,6 +236,32 @@ def dataset_path(config: Config, path: str) -> Path:
     raise StorageKeyNotFound(f"no dataset at {path!r:.200} under {[str(r) for r in dataset_roots(config)]}")
 
 
+def resolve_dataset(config: Config, name: str) -> str:
+    """The URL or path of dataset ``name``: a URL or an existing path as given, else a catalog name.
+
+    A catalog name is a dataset's name in :func:`list_datasets` (its folder under one of
+    :func:`dataset_roots`, e.g. ``animals`` or ``team/animals``). Unknown names raise
+    :class:`~lakelet.datasets.DatasetNotFound` listing the names there are.
+    """
+    from .datasets import DatasetNotFound
+
+    if "://" in name or name.startswith(("/", "~", ".")) or Path(name).expanduser().exists():
+        return name  # a URL or a path: the dataset layer says if nothing is there
+    listing = list_datasets(config, limit=MAX_PAGE)
+    found = [row["path"] for row in listing["items"] if row["name"] == name]
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        raise InvalidArgument(f"{len(found)} datasets are called {name!r} (in {', '.join(found)}); give a path")
+    if "/" in name or "\\" in name:
+        return name  # a relative path that is no name either
+    names = ", ".join(row["name"] for row in listing["items"]) or "none"
+    error = DatasetNotFound(name)
+    error.args = (f"no dataset {name!r}: not a path or URL, and not a dataset name of this LAKELET_HOME "
+                  f"(names: {names}; looked in {', '.join(listing['roots'])})",)
+    raise error
+
+
 def dataset_summary(config: Config, path: str, *, offset: int = 0, limit: int = 20) -> dict[str, Any]:
     """A dataset's schema, rows, branches, tags and one page of its versions (newest first)."""
     from . import datasets
@@ -267,6 +293,52 @@ def dataset_summary(config: Config, path: str, *, offset: int = 0, limit: int = 
 
 
 # ------------------------------------------------------------------------------ cache
+def explain_gc(lake: Any, max_size: int | str | None, max_age: float | None) -> str:
+    """Why ``gc(max_size, max_age)`` of ``lake`` (a Location) evicted nothing, in words for a person.
+
+    Called after a gc that evicted nothing; reads each top cache level's usage again.
+    """
+    from . import topology as topo
+    from .registry import parse_size
+
+    caches = topo.cache_levels(lake)
+    tops = sorted(i for i in caches if i.rsplit(".", 1)[0] not in caches)
+    if not tops:
+        return ("this lake has no cache levels: gc only removes copies from the upper levels of a Levels "
+                "stack, and the last level holds every value's only copy")
+    if max_size is None and max_age is None:
+        return "give a size (e.g. 100 MiB) or an age to evict down to"
+    limit = None if max_size is None else parse_size(max_size)
+    nodes = {node["id"]: node for node in topo.walk_nodes(topo.topology(lake))}
+    parts = []
+    over = False
+    for node_id in tops:
+        node = nodes[node_id]
+        name = node_label(node)
+        if node.get("usage") is None:
+            parts.append(f"{name}: usage unavailable ({node.get('usage_error', 'not listable')})")
+            continue
+        used = node["usage"]["bytes"]
+        parts.append(f"{name} holds {human_bytes(used)}")
+        if limit is not None and used > limit:
+            over = True
+            parts[-1] += (f", over {human_bytes(limit)}, but no lower level holds a good copy of what it has "
+                          "(gc never removes a value's only copy)")
+    if limit is not None and not over:
+        reason = f"every cache level is already within {human_bytes(limit)}"
+    elif max_age is not None and not over:
+        reason = f"no cache copy went unused for {max_age:g} s, or the old ones are their value's only copy"
+    else:
+        reason = "the copies over the limit are their values' only copies"
+    return f"{reason} ({'; '.join(parts)})"
+
+
+def node_label(node: Mapping[str, Any]) -> str:
+    """A tier's name for a person: its configured level name (``fast``) with its id, else kind and URL."""
+    name = (node.get("level") or {}).get("name")
+    return f"{name!r} ({node['id']})" if name else f"{node['kind']} {node['url']} ({node['id']})"
+
+
 def _journal(config: Config) -> Any:
     from .cache.journal import Journal
 
@@ -506,10 +578,13 @@ __all__ = [
     "dataset_summary",
     "dict_items",
     "environment",
+    "explain_gc",
     "list_datasets",
+    "node_label",
     "list_objects",
     "preview",
     "queue_head",
+    "resolve_dataset",
     "volume_listing",
 ]
 

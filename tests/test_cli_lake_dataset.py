@@ -64,7 +64,7 @@ def test_lake_info_tree_and_json(home, capsys):
     assert fast["usage"]["entries"] >= 1 and tree["usage"]["entries"] >= 1
     code, out, _ = run(capsys, "lake", "info")
     assert code == 0
-    assert "0.0 disk" in out and "[cache]" in out and str(home / "slow") in out
+    assert "0.0 'fast' disk" in out and "[cache]" in out and str(home / "slow") in out
 
 
 def test_lake_ls_sort_filter_limit_producers(home, capsys, monkeypatch):
@@ -93,7 +93,9 @@ def test_lake_gc_only_evicts_cache_copies(home, capsys):
     assert cached >= 1
     code, _, err = run(capsys, "lake", "gc", "--max-size", "lots")
     assert code == 1 and err.startswith("lakelet: error:")
-    assert ok_json(capsys, "lake", "gc", "--max-size", "1 GiB") == {"evicted": 0, "bytes": 0}
+    nothing = ok_json(capsys, "lake", "gc", "--max-size", "1 GiB")
+    assert (nothing["evicted"], nothing["bytes"]) == (0, 0)
+    assert nothing["why"].startswith("every cache level is already within 1.0 GiB")
     report = ok_json(capsys, "lake", "gc", "--max-size", "0")
     assert report["evicted"] == cached and report["bytes"] > 0
     tree = ok_json(capsys, "lake", "info")
