@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ._optional import require
 from .cache.decorator import CachedFunction
 from .errors import InvalidArgument, LakeletError
 
@@ -49,13 +50,7 @@ class MapResult(list):  # type: ignore[type-arg]
 
 
 def _require_distributed() -> Any:
-    try:
-        import distributed
-    except ImportError as e:
-        from .errors import MissingDependency
-
-        raise MissingDependency('lakelet.dask needs Dask distributed: pip install "lakelet[dask]"') from e
-    return distributed
+    return require("distributed", extra="dask", what="lakelet.dask")
 
 
 def _run_call(func: CachedFunction[..., Any], address: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from ..errors import InvalidArgument, MissingDependency
+from .._optional import require
+from ..errors import InvalidArgument
 from .fragments import ColumnLoader, Piece
 from .schema import Schema
 from .state import State
@@ -36,11 +37,7 @@ if TYPE_CHECKING:
 
 
 def _dask_dataframe() -> Any:
-    try:
-        import dask.dataframe as dd
-    except ImportError as e:
-        raise MissingDependency('datasets as Dask collections need Dask: pip install "lakelet[dask]"') from e
-    return dd
+    return require("dask.dataframe", extra="dask", what="a dataset as a Dask collection")
 
 
 def is_dask_collection(data: Any) -> bool:

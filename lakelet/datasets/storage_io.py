@@ -31,7 +31,6 @@ from ..config import concurrency
 from ..errors import (
     InvalidArgument,
     InvalidPath,
-    MissingDependency,
     StorageAccessDenied,
     StorageError,
     StorageKeyNotFound,
@@ -135,10 +134,9 @@ def _local(path: str, text: str) -> Target:
 
 
 def _import(module: str, extra: str) -> Any:
-    try:
-        return __import__(module)
-    except ImportError as e:
-        raise MissingDependency(f"{module} is needed for this URL: pip install 'lakelet[{extra}]'") from e
+    from .._optional import require
+
+    return require(module, extra=extra, what="this URL")
 
 
 def _cloud_fs(kind: str, creds: dict[str, Any]) -> Any:

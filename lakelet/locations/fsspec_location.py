@@ -446,13 +446,6 @@ def split_root(root: str) -> str:
 
 def require(module: str, extra: str) -> Any:
     """Import an optional backend library, or say exactly which extra to install."""
-    import importlib
+    from .._optional import require as _require
 
-    from ..errors import MissingDependency
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as e:
-        raise MissingDependency(
-            f"this location needs the {module!r} package: pip install \"lakelet[{extra}]\""
-        ) from e
+    return _require(module, extra=extra, what="this location")

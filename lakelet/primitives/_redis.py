@@ -7,17 +7,14 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..errors import MissingDependency, StorageInternalError, StorageNetworkConnectionError
+from .._optional import require
+from ..errors import StorageInternalError, StorageNetworkConnectionError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def import_redis() -> Any:
-    try:
-        import redis
-    except ImportError as e:
-        raise MissingDependency('shared environments need redis-py: pip install "lakelet[redis]"') from e
-    return redis
+    return require("redis", extra="redis", what="a shared environment")
 
 
 def connect(url: str) -> Any:
