@@ -233,3 +233,22 @@ def test_spill_then_refresh_keeps_appends_over_a_new_head(tmp_path):
     ds.refresh()
     ds.commit("mine")
     assert L.open(path)["n"][:].tolist() == [-1, *range(40)]
+
+
+def test_spilled_import_into_s3_then_refused_when_a_spilled_file_is_gone(s3_server, tmp_path):
+    creds = {"aws_access_key_id": s3_server.access_key, "aws_secret_access_key": s3_server.secret_key,
+             "endpoint_url": s3_server.endpoint_url}
+    url = f"s3://{s3_server.new_bucket()}/ds"
+    batches = [table(k * 1000, 1000) for k in range(6)]
+    ds = lakelet.from_arrow(batches, url, creds, piece_bytes=20_000)  # a spill after every batch or two
+    assert len(ds._state.pieces) >= 3 and len(ds.history) == 2
+    again = L.open_read_only(url, creds)
+    assert again["id"][:].tolist() == list(range(6000)) and again.to_arrow(labels=True)["kind"][:3].to_pylist() == [
+        "a", "b", "c"]
+    ds.spill_bytes = 1
+    ds.append({"id": [1], "score": [0.5], "name": ["x"], "kind": ["a"], "when": [None]})  # spilled at once
+    gone = ds._spilled[0]
+    ds._writer.remove(gone)  # as a gc would, had the commit come after the grace period
+    with pytest.raises(L.DatasetError, match="no longer stored"):
+        ds.commit("late")
+    assert L.open_read_only(url, creds).version == again.version
