@@ -24,6 +24,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import InvalidArgument, LakeletError, PreconditionFailed, ReadOnlyLocation, StorageKeyNotFound
+from .locations._search import verifies
 from .locations.abc import EntryInfo, Location, Usage
 from .locations.levels import Levels
 
@@ -227,8 +228,9 @@ def evict(lake: Location, node_id: str, keys: Sequence[str], *, force: bool = Fa
     """Remove ``keys`` from the tier ``node_id`` of ``lake``.
 
     Without ``force`` a key is only removed when another tier of the lake still
-    holds it (evicting a cache copy never loses data); a key whose only copy is
-    in this tier raises :class:`PreconditionFailed` before anything is removed.
+    holds a good copy of it (re-hashed: evicting a cache copy never loses data); a key
+    whose only good copy is in this tier raises :class:`PreconditionFailed` before
+    anything is removed.
     Evicting the whole lake (``"0"``) always needs ``force``.
     """
     keys = _validate_keys(keys)
@@ -239,7 +241,7 @@ def evict(lake: Location, node_id: str, keys: Sequence[str], *, force: bool = Fa
                 "removing values from the whole lake deletes them for good; remove them from one cache tier "
                 "instead, or confirm deleting them everywhere (--force on the command line)"
             )
-        only = [key for key in keys if tier.contains(key) and not _held_elsewhere(lake, tier, key)]
+        only = [key for key in keys if tier.contains(key) and not _held_elsewhere(lake, tier, key, good=True)]
         if only:
             raise PreconditionFailed(
                 f"{len(only)} of these values have no other copy in the lake (first: {only[0][:12]}…): deleting "
@@ -266,7 +268,7 @@ def only_copies(lake: Location, node_id: str, keys: Sequence[str]) -> dict[str, 
         return {"id": node_id, "only_copies": [key for key in keys if tier.contains(key)]}
     return {
         "id": node_id,
-        "only_copies": [key for key in keys if tier.contains(key) and not _held_elsewhere(lake, tier, key)],
+        "only_copies": [key for key in keys if tier.contains(key) and not _held_elsewhere(lake, tier, key, good=True)],
     }
 
 
@@ -302,11 +304,13 @@ def _writable_tier(lake: Location, node_id: str) -> Location:
     return tier
 
 
-def _held_elsewhere(lake: Location, tier: Location, key: str) -> bool:
-    """Whether a leaf location of ``lake`` outside ``tier`` holds ``key``."""
+def _held_elsewhere(lake: Location, tier: Location, key: str, *, good: bool = False) -> bool:
+    """Whether a leaf location of ``lake`` outside ``tier`` holds ``key`` (with ``good``: a copy
+    that hashes to its key, so evicting never leaves only damaged copies)."""
     inside = {id(loc) for loc in _walk(tier)}
     return any(
-        not loc.children() and id(loc) not in inside and loc.contains(key) for loc in _walk(lake)
+        not loc.children() and id(loc) not in inside and loc.contains(key) and (not good or verifies(loc, key))
+        for loc in _walk(lake)
     )
 
 

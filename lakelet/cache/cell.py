@@ -224,7 +224,7 @@ class CellCache:
 
     def _lookup(self, store: CacheStore, address: str) -> tuple[Entry | None, dict[str, Any] | None, bool]:
         """Load an entry; one made from another global random state is stale (a miss that replaces it)."""
-        entry, values, stale = store.load(address)
+        entry, values, stale = store.load(address, "cell")
         if entry is not None and _rng_mismatch(entry):
             return None, None, True
         return entry, values, stale
@@ -429,9 +429,9 @@ class CellCache:
         writer = persist.current_writer()
         if writer is not None:
             writer.wait(address)
-        exists = store.exists(address)
+        exists = store.exists(address, "cell")
         if exists:
-            entry = store.entries.get(address)
+            entry = store.entries.get(address, "cell")
             changed = _rng_mismatch(entry) if entry is not None else []
             if changed:
                 words = [f"changed: {describe(f'rng {kind}')}" for kind in changed]

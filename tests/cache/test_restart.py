@@ -163,3 +163,22 @@ def test_entries_of_the_previous_release_are_read_and_moved(tmp_path: Path) -> N
     assert "lake_cache: hit" in second["cell"]
     assert sorted(lake.records.list("cache/")) == sorted(names)  # moved into the records on read
     assert all(lake.verify(k) for k in lake.keys())
+    # `lakelet lake fsck` tells such entries from damage, and --repair moves them
+    for name in names:
+        address = name.rsplit("/", 1)[1]
+        lake.location.write(address, Blob(data=lake.records.get(name)))
+        lake.records.delete(name)
+
+    def fsck(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "lakelet.cli", "lake", "fsck", "--json", *args], env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    looked = fsck()
+    assert looked.returncode == 0, looked.stderr
+    report = json.loads(looked.stdout)
+    assert report["legacy_cache_entries"] == len(names) and report["damaged"] == []
+    assert not list(lake.records.list("cache/"))  # looking moves nothing
+    repaired = fsck("--repair")
+    assert repaired.returncode == 0, repaired.stderr
+    assert sorted(lake.records.list("cache/")) == sorted(names)
+    assert all(lake.verify(k) for k in lake.keys())

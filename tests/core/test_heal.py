@@ -72,6 +72,20 @@ def test_gc_keeps_a_cache_copy_when_no_good_copy_would_remain(tmp_path: Path) ->
     assert cache.contains(key) and disk.contains(key)
 
 
+def test_evict_refuses_when_the_other_copy_is_damaged(tmp_path: Path) -> None:
+    from lakelet import topology
+    from lakelet.errors import PreconditionFailed
+
+    cache, disk = Memory(), Disk(tmp_path / "lake")
+    lake = Levels(cache, disk)
+    key = HashKeyStorage(lake).write(b"cached and stored")
+    flip(disk, key)
+    assert topology.only_copies(lake, "0.0", [key])["only_copies"] == [key]
+    with pytest.raises(PreconditionFailed):
+        topology.evict(lake, "0.0", [key])
+    assert cache.contains(key)
+
+
 def test_writing_the_same_bytes_repairs_a_damaged_value(tmp_path: Path) -> None:
     """15.7: a create-only write of present content used to be a no-op, so bit rot stayed forever."""
     disk = Disk(tmp_path / "lake")
