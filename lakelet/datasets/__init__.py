@@ -12,8 +12,7 @@
 from __future__ import annotations
 
 from . import types
-from .api import copy, create, delete, exists, like, open, open_read_only
-from .dask_io import from_dask
+from .api import copy, create, delete, exists, from_dask, like, open, open_read_only
 from .dataset import Dataset, Version
 from .errors import (
     CommitConflict,

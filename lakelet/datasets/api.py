@@ -247,3 +247,31 @@ def _progress(progress: bool | Callable[[int, int], None] | None, total: int) ->
             bar.close()
 
     return _update
+
+
+def from_dask(
+    ddf: Any,
+    url: Any,
+    creds: Mapping[str, Any] | None = None,
+    *,
+    schema: Any = None,
+    message: str | None = None,
+) -> Dataset:
+    """Write a Dask DataFrame as a new version of the dataset at ``url`` (created if absent).
+
+    The partitions are written in parallel by the workers; the version is
+    published once, when all of them succeeded.
+    """
+    from .dask_io import is_dask_collection, write_dask
+
+    if not is_dask_collection(ddf):
+        raise InvalidArgument(f"from_dask takes a Dask DataFrame, got {type(ddf).__name__}")
+    if exists(url, creds):
+        ds = open(url, creds)
+        if schema is not None:
+            raise InvalidArgument(f"{url} exists already; schema= is only for a new dataset")
+    else:
+        ds = create(url, creds, schema=schema if schema is not None else ddf._meta)
+    write_dask(ds, ddf)
+    ds.commit(message or "from_dask")
+    return ds

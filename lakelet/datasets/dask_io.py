@@ -9,7 +9,7 @@ holds the dataset, and applies the filter with DuckDB. The graph names the
 commit, so a re-run over the same version is the same graph, and a new commit
 is a new one (``Dataset.__dask_tokenize__``).
 
-:func:`from_dask` writes the other way: each partition is converted and its
+:func:`write_dask` (``ds.extend(ddf)``, ``lakelet.from_dask``) writes the other way: each partition is converted and its
 column files written *on the worker* (in parallel, straight to the dataset's
 storage), the workers send back only the descriptions of the pieces they
 wrote, and the client publishes them as one new version with one
@@ -146,17 +146,18 @@ def to_dask(
 class _WritePartition:
     """On a worker: convert one partition with the dataset's types and write its column files."""
 
-    def __init__(self, writer: Writer, settings: Mapping[str, Any], branch: str, schema: Schema) -> None:
-        self.writer, self.settings, self.branch, self.schema = writer, dict(settings), branch, schema
+    def __init__(self, dataset_type: type[Dataset], writer: Writer, settings: Mapping[str, Any], branch: str,
+                 schema: Schema) -> None:
+        self.dataset_type, self.writer, self.settings = dataset_type, writer, dict(settings)
+        self.branch, self.schema = branch, schema
 
     def __call__(self, frame: Any) -> list[dict[str, Any]]:
-        from .dataset import Dataset
         from .errors import CommitConflict
         from .media import freshen
 
         if len(frame) == 0:
             return []
-        ds = Dataset(self.writer, settings=self.settings, ref=self.branch)
+        ds = self.dataset_type(self.writer, settings=self.settings, ref=self.branch)
         if [(c.id, c.name) for c in ds.schema] != [(c.id, c.name) for c in self.schema]:
             raise CommitConflict(f"the schema of {ds.path}@{self.branch} changed while Dask was writing to it")
         ds._set_state(State.of(self.schema, []))  # only this partition's rows: the head's pieces stay put
@@ -176,37 +177,9 @@ def write_dask(ds: Dataset, ddf: Any) -> int:
     ds._require_writable()
     if ds.has_changes:
         raise InvalidArgument(f"{ds.path} has uncommitted changes: commit() or rollback() before extending from Dask")
-    task = _WritePartition(ds._writer, ds._settings, ds.current_branch, ds.schema)  # type: ignore[arg-type]
+    task = _WritePartition(type(ds), ds._writer, ds._settings, ds.current_branch, ds.schema)  # type: ignore[arg-type]
     parts = ddf.to_delayed()
     described = dask.compute(*[dask.delayed(task)(part) for part in parts])
     pieces = [Piece.from_json(p) for batch in described for p in batch]
     ds._adopt(pieces)
     return sum(p.rows for p in pieces)
-
-
-def from_dask(
-    ddf: Any,
-    url: Any,
-    creds: Mapping[str, Any] | None = None,
-    *,
-    schema: Any = None,
-    message: str | None = None,
-) -> Dataset:
-    """Write a Dask DataFrame as a new version of the dataset at ``url`` (created if absent).
-
-    The partitions are written in parallel by the workers; the version is
-    published once, when all of them succeeded.
-    """
-    from . import api
-
-    if not is_dask_collection(ddf):
-        raise InvalidArgument(f"from_dask takes a Dask DataFrame, got {type(ddf).__name__}")
-    if api.exists(url, creds):
-        ds = api.open(url, creds)
-        if schema is not None:
-            raise InvalidArgument(f"{url} exists already; schema= is only for a new dataset")
-    else:
-        ds = api.create(url, creds, schema=schema if schema is not None else ddf._meta)
-    write_dask(ds, ddf)
-    ds.commit(message or "from_dask")
-    return ds
