@@ -92,15 +92,15 @@ def copy_hashing(
     ``write`` must consume the whole buffer it is given before returning.
     """
     h = hashlib.sha256()
-    buffers = [memoryview(bytearray(chunk)), None]
-    n = _read_full(src, buffers[0])
+    first = memoryview(bytearray(chunk))
+    n = _read_full(src, first)
     if n < chunk:  # a small value: no thread is worth its start-up
-        data = buffers[0][:n]
+        data = first[:n]
         h.update(data)
         if n:
             write(data)
         return h.hexdigest(), n
-    buffers[1] = memoryview(bytearray(chunk))
+    buffers = [first, memoryview(bytearray(chunk))]  # the second only for values worth two
     total = 0
     pending: Future[None] | None = None
     current = 0

@@ -9,6 +9,8 @@ always chained, so the original cause stays visible.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class LakeletError(Exception):
     """Base of every error lakelet raises."""
@@ -78,7 +80,7 @@ class StorageError(LakeletError):
         # KeyError would quote the message; every storage error reads the same way.
         return str(self.args[0]) if self.args else ""
 
-    def __reduce__(self):  # keep the plain-message form across pickling (multiprocessing)
+    def __reduce__(self) -> tuple[Any, ...]:  # keep the plain-message form across pickling (multiprocessing)
         return (_rebuild_storage_error, (type(self), self.args[0] if self.args else "", self.key))
 
 
