@@ -17,11 +17,11 @@ import io
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ._owner import owned_name
 from .errors import StorageFull
 
 _FULL = (errno.ENOSPC, errno.EDQUOT)
@@ -59,7 +59,7 @@ class StagingFile:
         """Open a file in the next folder that can hold what is staged so far; raise StorageFull if none."""
         last: OSError | None = None
         for folder in self._folders:
-            path = Path(folder) / f"{self._prefix}-{uuid.uuid4().hex}"
+            path = Path(folder) / owned_name(self._prefix)  # swept at the next write if we are killed
             try:
                 fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
             except OSError as e:

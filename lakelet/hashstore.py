@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any, BinaryIO
 from ._hashing import CHUNK, _read_full, copy_file_hashing, copy_hashing, hash_bytes, hash_file, validate_key
 from ._heal import FsckReport, fsck, good_copy_below
 from ._numbers import seconds
+from ._owner import owned_name
 from ._staging import HashingWriter, StagingFile, candidate_dirs
 from .errors import (
     InvalidArgument,
@@ -126,7 +126,7 @@ class HashKeyStorage:
 
     def _stage_file_and_store(self, src: BinaryIO, staging: Path) -> str:
         """Copy a big local file into a private file in the kernel, hashing the copy as it grows."""
-        tmp = staging / f"stage-{uuid.uuid4().hex}"
+        tmp = staging / owned_name("stage")  # swept at the next write if this process is killed
         try:
             with translate_errors(self.location):
                 fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)

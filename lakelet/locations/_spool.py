@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .._owner import owned_name
 from .abc import Blob, ReadValue
 
 _INLINE = 4 * 2**20  # streams up to this size are copied in memory, bigger ones through a file
@@ -26,7 +26,7 @@ def as_blob(value: ReadValue, staging: Path | None) -> Iterator[Blob]:
         yield Blob(data=head)
         return
     folder = staging if staging is not None else Path(tempfile.gettempdir())
-    tmp = folder / f"spool-{uuid.uuid4().hex}"
+    tmp = folder / owned_name("spool")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with open(fd, "wb") as out:

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .._hashing import validate_key
+from .._owner import owned_name, sweep_dead
 from ..errors import InvalidArgument, StorageCorruption, StorageInternalError, StorageKeyNotFound
 from ._records import record_bytes, validate_record_name, validate_record_prefix
 from ._usage import UsageCounter
@@ -78,8 +79,7 @@ class Disk(Location):
         with translate_errors(self):
             marker = self.root / _MARKER
             if marker.exists():
-                self._check_layout(marker)
-                self._ready = self._tmp.is_dir()
+                self._check_layout(marker)  # (_ready stays False: the first write sweeps .tmp)
 
     def _check_layout(self, marker: Path) -> None:
         found = json.loads(marker.read_text())
@@ -92,6 +92,7 @@ class Disk(Location):
             return
         with translate_errors(self):
             self._tmp.mkdir(parents=True, exist_ok=True)
+            sweep_dead(self._tmp)  # staging files of writers killed earlier (see lakelet._owner)
             marker = self.root / _MARKER
             if not marker.exists():
                 _atomic_write_text(marker, json.dumps(LAYOUT), self._tmp)
@@ -143,7 +144,9 @@ class Disk(Location):
     def _touch_fd(self, fd: int) -> None:
         try:
             os.utime(fd)
-        except PermissionError:
+        except OSError as e:
+            if e.errno not in _READ_ONLY:
+                raise
             self.track_access = False  # see _touch_path
 
     def contains(self, key: str) -> bool:
@@ -161,9 +164,11 @@ class Disk(Location):
             os.utime(path)
         except FileNotFoundError:
             return False
-        except PermissionError:
-            # A folder we may read but not write (a shared, read-only mount): stop tracking
-            # access instead of failing reads; eviction then falls back to write times.
+        except OSError as e:
+            if e.errno not in _READ_ONLY:
+                raise
+            # A folder we may read but not write (a shared or read-only mount: EACCES, EPERM,
+            # EROFS): stop tracking access instead of failing reads; eviction then uses write times.
             self.track_access = False
             return os.path.isfile(path)
         return True
@@ -222,7 +227,7 @@ class Disk(Location):
         self._require_writable(key)
         self._prepare()
         path = self._file(key)
-        tmp = f"{self._tmp}/repair-{uuid.uuid4().hex}"
+        tmp = f"{self._tmp}/{owned_name('repair')}"
         with translate_errors(self, key):
             try:
                 h = hashlib.sha256()
@@ -309,7 +314,7 @@ class Disk(Location):
                 if e.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
                     raise
                 # another filesystem, or links not allowed: fall back to a copy
-        tmp = self._tmp / f"{path.parent.name}{path.name[:16]}.{uuid.uuid4().hex}"
+        tmp = self._tmp / owned_name("copy")
         published = False
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
@@ -477,6 +482,7 @@ class Disk(Location):
         cutoff = now() - max_age
         if not self._tmp.is_dir():
             return 0  # nothing was ever written here
+        removed += sweep_dead(self._tmp)  # whatever their age: their writers are gone
         with translate_errors(self):
             for entry in os.scandir(self._tmp):
                 try:
@@ -493,6 +499,7 @@ class Disk(Location):
         return d
 
 
+_READ_ONLY = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 _HAS_TMPFILE = hasattr(os, "O_TMPFILE") and sys.platform.startswith("linux")
 _TMPFILE_FLAGS = (os.O_WRONLY | getattr(os, "O_TMPFILE", 0) | os.O_CLOEXEC)
 
