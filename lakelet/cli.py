@@ -155,6 +155,7 @@ def _seconds(text: str) -> float:
 
 # ----------------------------------------------------------------------------- dict
 def _dict(args: argparse.Namespace) -> None:
+    from .lake import preview
     from .primitives import Dict
 
     cmd = args.command
@@ -165,11 +166,11 @@ def _dict(args: argparse.Namespace) -> None:
         value = d.get(args.key, _MISSING)
         if value is _MISSING:
             raise LakeletError(f"key {args.key!r} not in dict {args.name!r}")
-        return print(json.dumps(value, default=repr) if args.json else repr(value))
+        return print(json.dumps(value, default=repr) if args.json else preview(value, 10_000))
     if cmd == "items":
         rows = []
         for k, v in d.iterate_items():
-            rows.append({"key": k if args.json else repr(k), "value": v if args.json else repr(v)})
+            rows.append({"key": k if args.json else preview(k), "value": v if args.json else preview(v)})
             if not args.all and len(rows) >= args.n:
                 break
         if args.json:

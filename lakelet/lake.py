@@ -59,16 +59,31 @@ def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
     >>> preview(list(range(100)), 20)
     '[0, 1, 2, 3, 4, 5, …'
     """
-    item = getattr(value, "item", None)
-    if type(value).__module__ == "numpy" and callable(item) and getattr(value, "shape", None) == ():
-        value = item()
-    elif isinstance(value, str) and type(value) is not str:
-        value = str(value)
+    value = _plain_data(value)
     try:
         text = repr(value)
     except Exception as e:  # noqa: BLE001 - a broken __repr__ of user data must not fail a listing
         text = f"<{type(value).__name__}: repr failed: {type(e).__name__}>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _plain_data(value: Any, depth: int = 3) -> Any:
+    """``value`` with numpy scalars as Python numbers/str and str subclasses as str, inside containers too.
+
+    >>> import numpy as np
+    >>> _plain_data({"zone": np.str_("Midtown"), "n": [np.int64(3)]})
+    {'zone': 'Midtown', 'n': [3]}
+    """
+    item = getattr(value, "item", None)
+    if type(value).__module__ == "numpy" and callable(item) and getattr(value, "shape", None) == ():
+        return item()
+    if isinstance(value, str):
+        return str(value)
+    if depth > 0 and type(value) in (list, tuple) and len(value) <= 1000:
+        return type(value)(_plain_data(v, depth - 1) for v in value)
+    if depth > 0 and type(value) is dict and len(value) <= 1000:
+        return {_plain_data(k, depth - 1): _plain_data(v, depth - 1) for k, v in value.items()}
+    return value
 
 
 def _matches(needle: str, *texts: str) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import LakeletError
+from ..lake import preview  # the sidebar's and the CLI's rendering: numpy scalars as plain values
 from ..locations.abc import Location
 from .widgets._html import STYLE, esc, html_table, human_bytes, human_time, shorten
 
@@ -86,7 +87,7 @@ def dict_html(d: Any) -> str:
     """A Dict: name, size and its first entries."""
     items = list(itertools.islice(d.iterate_items(), SHOW))
     n = len(d)
-    rows = [[esc(shorten(repr(k), 60)), esc(shorten(repr(v), 100))] for k, v in items]
+    rows = [[esc(preview(k, 60)), esc(preview(v, 100))] for k, v in items]
     title = f"<b>Dict</b> {esc(d.name)} <span class='lakelet-muted'>({esc(d.environment_name)})</span> · {n:,} entries"
     body = html_table(["key", "value"], rows) if rows else "<i>empty</i>"
     return _box(title, body, f"first {len(rows)} of {n:,}" if n > len(rows) else "")
@@ -96,7 +97,7 @@ def queue_html(q: Any) -> str:
     """A Queue: name, items waiting (default partition and all), and the oldest few."""
     n, total = q.len(), q.len(total=True)
     head = q.peek(min(SHOW, n)) if n else []
-    rows = [[str(i), esc(shorten(repr(v), 100))] for i, v in enumerate(head)]
+    rows = [[str(i), esc(preview(v, 100))] for i, v in enumerate(head)]
     title = (f"<b>Queue</b> {esc(q.name)} <span class='lakelet-muted'>({esc(q.environment_name)})</span> · "
              f"{n:,} waiting" + (f" ({total:,} in all partitions)" if total != n else ""))
     body = html_table(["#", "oldest items"], rows, numeric=(0,)) if rows else "<i>empty</i>"

@@ -100,35 +100,44 @@ def test_branch_checkout_diff_and_tag(dataset):
     assert "created branch exp" in b.status.text
     assert ("branch exp", "exp") in b.ref.options
     b.checkout("exp")
-    assert dataset.current_branch == "exp"
-    dataset.append({"n": [100], "x": [1.0], "label": ["dog"], "text": ["new"], "image": [None]})
-    dataset[0]["x"] = 42.0
+    assert dataset.current_branch == "main", "the browser must not move the user's handle"
+    exp = b.ds
+    assert exp is not dataset and exp.current_branch == "exp"
+    assert b.status.text == "showing exp (your handle stays on main)"
+    assert "branch <b>exp</b>" in b.header.value
+    exp.append({"n": [100], "x": [1.0], "label": ["dog"], "text": ["new"], "image": [None]})
+    exp[0]["x"] = 42.0
     b.refresh()
     assert "uncommitted changes" in b.header.value
-    b.diff_a.value = dataset.version
+    assert not dataset.has_changes and len(dataset) == 30
+    b.diff_a.value = exp.version
     b.diff_b.value = ""
     b.diff_button.click()
     assert b.diff_summary.value == "1 added, 0 removed, 1 changed"
     assert "new" in b.diff_html.value
-    dataset.commit("one more")
+    exp.commit("one more")
     b.refresh()
     assert "31 rows" in b.header.value
     b.new_name.value = "v2"
     b.tag_button.click()
-    assert dataset.tags["v2"] == dataset.version
+    assert exp.tags["v2"] == exp.version
     b.ref.value = "main"
     b.checkout_button.click()
+    assert b.ds.current_branch == "main" and len(b.ds) == 30
     assert dataset.current_branch == "main" and len(dataset) == 30
-    assert "checked out main" in b.status.text
+    assert "showing main" in b.status.text
 
 
-def test_checkout_with_uncommitted_changes_is_refused_in_the_status(dataset):
+def test_checkout_in_the_browser_keeps_the_users_uncommitted_changes(dataset):
     b = DatasetBrowser(dataset)
     dataset.append({"n": [1], "x": [1.0], "label": ["dog"], "text": ["t"], "image": [None]})
-    b.ref.value = b.ref.options[-1][1]
+    first = dataset.history[-1].id
+    b.ref.value = first
     b.checkout_button.click()
-    assert "uncommitted changes" in b.status.text
-    assert dataset.current_branch == "main"
+    assert b.ds.version == first and b.ds.current_branch is None
+    assert dataset.current_branch == "main" and dataset.has_changes and len(dataset) == 31
+    dataset.commit("the user's row")
+    assert len(dataset) == 31 and len(b.ds) == dataset.history[-1].rows
 
 
 def test_page_html_validates_and_handles_empty(dataset):

@@ -89,10 +89,61 @@ def test_evict_needs_confirmation_and_keeps_only_copies(lake):
     assert not lake.location.levels[0].location.contains(shared) and lake.contains(shared)
     assert b.status.text.startswith("evicted 1 entries")
     b.entries.value = (only_in_cache,)
+    b.evict_button.click()  # an only copy: the question says so in a person's words, Cancel keeps it
+    question = b.confirm.question.value
+    assert "1 of the 1 selected entries exist only in tier 0.0" in question and "for good" in question
+    assert "force" not in question and b.confirm.yes.description == "Delete"
+    b.confirm.no.click()
+    assert b.status.text == "cancelled" and lake.contains(only_in_cache)
+    b.entries.value = (only_in_cache,)
     b.evict_button.click()
-    b.confirm.yes.click()
-    assert "no other copy" in b.status.text
-    assert lake.contains(only_in_cache)
+    b.confirm.yes.click()  # confirmed: removed for good
+    assert b.status.text.startswith("evicted 1 entries")
+    assert not lake.contains(only_in_cache)
+
+
+def test_confirm_focuses_cancel_and_names_the_action(lake):
+    sent = []
+    shared = lake.write(b"in both tiers")
+    b = LakeBrowser(lake)
+    b.confirm.no.send = lambda content, buffers=None: sent.append(content)  # the widget's custom messages
+    b.select_tier("0.0")
+    b.entries.value = (shared,)
+    b.evict_button.click()
+    assert sent == [{"do": "focus"}]  # the frontend focuses Cancel, not the red button
+    assert b.confirm.children.index(b.confirm.no) < b.confirm.children.index(b.confirm.yes)
+    assert b.confirm.yes.description == "Evict" and "Another tier keeps a copy" in b.confirm.question.value
+
+
+def test_new_entries_and_cleared_selection_go_in_one_message(lake):
+    """Sent apart, the frontend would apply old selected indices to a shorter list (console error)."""
+    _cached(lake)
+    b = LakeBrowser(lake)
+    b.select_tier("0.1")
+    b.entries.value = tuple(b.page_keys[-1:])
+    assert b.entries.index != ()
+    sent = []
+    b.entries._send = lambda msg, buffers=None: sent.append(msg)  # what goes to the frontend
+    b._load_entries(0)
+    shrink = next(m["state"] for m in sent if "_options_labels" in m["state"])
+    assert shrink.get("index") == (), sent  # the old selection is cleared in the same message
+
+
+def test_gc_that_evicts_nothing_says_why(home):
+    lake = HashKeyStorage(Levels(Disk(home / "fast"), Disk(home / "slow")))
+    lake.location.levels[0].location.write(hashlib.sha256(b"x" * 5000).hexdigest(), Blob(data=b"x" * 5000))
+    b = LakeBrowser(lake)
+    b.gc("1 MiB")
+    assert b.status.text.startswith("gc evicted 0 entries (0 B): every cache level is already within 1.0 MiB")
+    b.gc("1 KiB")
+    assert "only cop" in b.status.text and "over 1.0 KiB" in b.status.text
+
+
+def test_tier_labels_tell_a_per_value_bound_from_a_capacity(home):
+    lake = HashKeyStorage(Levels(Small(Memory(), max_size=1024), Disk(home / "d", max_size=300 * 2**20)))
+    labels = [label for label, _ in LakeBrowser(lake).tiers.options]
+    assert any("values ≤1.0 KiB" in label for label in labels)
+    assert any("max 300.0 MiB in all" in label for label in labels) and not any("/value" in x for x in labels)
 
 
 def test_clear_tier_keeps_only_copies(lake):

@@ -88,3 +88,16 @@ def test_register_with_ipython(volume):
     assert "<b>Volume</b> files" in data["text/html"]
     data, _ = shell.display_formatter.format(Memory(name="m"))
     assert "memory://m" in data["text/html"]
+
+
+def test_dict_values_show_as_plain_values(home, attached):
+    import numpy as np
+
+    from lakelet.primitives import Dict
+
+    d = Dict.from_name("zones", create_if_missing=True)
+    d["a"] = np.str_("Midtown")
+    d["b"] = {"zone": np.str_("SoHo"), "km": np.float32(1.5)}
+    html = d._repr_html_()
+    assert "np.str_" not in html and "np.float32" not in html
+    assert "&#x27;Midtown&#x27;" in html and "{&#x27;zone&#x27;: &#x27;SoHo&#x27;, &#x27;km&#x27;: 1.5}" in html

@@ -244,3 +244,39 @@ def test_page_validates_arguments(volume):
         pages.page("readme.txt")
     with pytest.raises(InvalidArgument):
         pages.page("../etc")
+
+
+def test_parquet_preview_shows_readable_times_and_wide_tables_scroll(home):
+    import io
+    from datetime import date, datetime
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from lakelet.jupyter.widgets.preview import preview_file
+    from lakelet.primitives import Volume
+
+    vol = Volume.from_name("wide", create_if_missing=True)
+    columns = {"when": [datetime(2024, 5, 1, 12, 30)], "day": [date(2024, 5, 2)]}
+    columns.update({f"column_{i:02d}": [i] for i in range(40)})
+    buf = io.BytesIO()
+    pq.write_table(pa.table(columns), buf)
+    vol.put_file(io.BytesIO(buf.getvalue()), "wide.parquet")
+    shown = preview_file(vol, "wide.parquet", len(buf.getvalue()))
+    assert "<td>2024-05-01 12:30:00</td>" in shown.html and "<td>2024-05-02</td>" in shown.html
+    assert "datetime" not in shown.html.split("columns:")[1].split("</div>", 1)[1]  # no reprs in the cells
+    assert '<div class="lakelet-scroll">' in shown.html and "column_39" in shown.html
+
+
+def test_delete_confirm_is_worded_for_a_person(volume):
+    b = VolumeBrowser(volume)
+    b.select("readme.txt")
+    b.delete_button.click()
+    assert b.confirm.question.value == "<b>Delete /readme.txt? This cannot be undone.</b>"
+    assert b.confirm.yes.description == "Delete"
+    assert b.confirm.children.index(b.confirm.no) < b.confirm.children.index(b.confirm.yes)
+
+
+def test_first_page_glyph_is_in_the_default_fonts(volume):
+    b = VolumeBrowser(volume)
+    assert b.pager.first.description == "⇤"  # U+23EE (⏮) rendered as an empty box

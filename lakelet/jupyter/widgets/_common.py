@@ -77,7 +77,8 @@ class Pager(W.HBox):
         self.total: int | None = 0
         self.has_more = False
         self._on_change = on_change
-        self.first = W.Button(description="⏮", tooltip="first page", layout=W.Layout(width="40px"))
+        # ⇤ (U+21E4) is in the default UI fonts; ⏮ (U+23EE) rendered as an empty box in some
+        self.first = W.Button(description="⇤", tooltip="first page", layout=W.Layout(width="40px"))
         self.prev = W.Button(description="◀", tooltip="previous page", layout=W.Layout(width="40px"))
         self.next = W.Button(description="▶", tooltip="next page", layout=W.Layout(width="40px"))
         self.label = W.Label()
@@ -114,16 +115,23 @@ class Confirm(W.HBox):
         self.no = W.Button(description="Cancel", layout=W.Layout(width="70px"))
         self.yes.on_click(lambda _: self._answer(True))
         self.no.on_click(lambda _: self._answer(False))
-        super().__init__([self.question, self.yes, self.no], layout=W.Layout(display="none"))
+        super().__init__([self.question, self.no, self.yes], layout=W.Layout(display="none"))
 
     @property
     def pending(self) -> bool:
         return self._action is not None
 
-    def ask(self, question: str, action: Callable[[], None]) -> None:
+    def ask(self, question: str, action: Callable[[], None], *, yes: str = "Yes") -> None:
+        """Show ``question``; ``yes`` (e.g. "Delete") labels the button that runs ``action``.
+
+        Cancel gets the keyboard focus, so Enter never confirms a deletion by accident.
+        """
         self._action = action
         self.question.value = f"<b>{esc(question)}</b>"
+        self.yes.description = yes
+        self.yes.layout.width = "auto"
         self.layout.display = "flex"
+        self.no.focus()
 
     def _answer(self, yes: bool) -> None:
         action, self._action = self._action, None

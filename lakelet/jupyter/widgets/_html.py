@@ -13,6 +13,7 @@ from ..._format import human_bytes
 #: CSS shared by every browser; the classes are added to the widgets that need them
 STYLE = """<style>
 .lakelet-mono select, .lakelet-mono textarea { font-family: var(--jp-code-font-family, monospace); font-size: 12px; }
+.lakelet-scroll { overflow-x: auto; max-width: 100%; }
 .lakelet-table { border-collapse: collapse; font-size: 12px; }
 .lakelet-table th, .lakelet-table td { padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: left;
   vertical-align: top; max-width: 28em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
@@ -51,7 +52,48 @@ def html_table(header: Sequence[str], rows: Iterable[Sequence[str]], *, numeric:
             f'<td class="num">{cell}</td>' if i in numeric else f"<td>{cell}</td>" for i, cell in enumerate(row)
         )
         body.append(f"<tr>{cells}</tr>")
-    return f'<table class="lakelet-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    return (f'<div class="lakelet-scroll"><table class="lakelet-table"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
+
+
+def plain_text(value: Any) -> str:
+    """A cell value as a person reads it: times as ISO text, numpy scalars as numbers, str as itself.
+
+    >>> from datetime import datetime
+    >>> plain_text(datetime(2024, 5, 1, 12, 30))
+    '2024-05-01 12:30:00'
+    >>> plain_text(b"abc")
+    '<3 bytes>'
+    """
+    from datetime import date, time, timedelta
+    from decimal import Decimal
+
+    item = getattr(value, "item", None)
+    if type(value).__module__ == "numpy" and callable(item) and getattr(value, "shape", None) == ():
+        value = item()  # np.str_('x') -> 'x', np.float32(1.5) -> 1.5
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return f"<{len(bytes(value))} bytes>"
+    if isinstance(value, list | tuple):
+        inner = ", ".join(plain_text(v) for v in value[:6])
+        return f"[{inner}{', …' if len(value) > 6 else ''}]" + (f" ({len(value)} items)" if len(value) > 6 else "")
+    if isinstance(value, dict):
+        inner = ", ".join(f"{plain_text(k)}: {plain_text(v)}" for k, v in list(value.items())[:6])
+        return "{" + inner + (", …" if len(value) > 6 else "") + "}"
+    return repr(value)
 
 
 def bars(items: Sequence[tuple[str, float]], *, width: int = 200) -> str:
@@ -91,4 +133,5 @@ def _num(x: float) -> str:
     return f"{x:.6g}"
 
 
-__all__ = ["STYLE", "bars", "esc", "histogram_svg", "html_table", "human_bytes", "human_time", "shorten"]
+__all__ = ["STYLE", "bars", "esc", "histogram_svg", "html_table", "human_bytes", "human_time", "plain_text",
+           "shorten"]

@@ -21,6 +21,16 @@ _PAGE_SIZES = (10, 25, 50, 100)
 _WORKING = "(working copy)"
 
 
+def own_handle(ds: Any, ref: str) -> Any:
+    """A new handle on ``ds``'s dataset at ``ref`` (same storage and credentials, read-only if ``ds`` is)."""
+    writer = getattr(ds, "_writer", None)
+    if writer is None:  # not a lakelet Dataset we can share storage with: open it again by path
+        from ...datasets import open_read_only
+
+        return open_read_only(ds.path, version=ref)
+    return type(ds)(writer, settings=ds._settings, read_only=ds._read_only, ref=ref)
+
+
 def _is_local(path: str) -> bool:
     return "://" not in path or path.startswith(("file://", "memory://"))
 
@@ -33,7 +43,8 @@ class DatasetBrowser(W.VBox):
             raise InvalidArgument(f"DatasetBrowser needs a lakelet Dataset, got {type(ds).__name__}")
         if page_size not in _PAGE_SIZES:
             raise InvalidArgument(f"page_size must be one of {_PAGE_SIZES}, got {page_size!r}")
-        self.ds = ds
+        self.given = ds  # the caller's handle: never moved by this browser
+        self.ds = ds  # what is shown: the given handle, or the browser's own after a checkout
         self.status = Status()
         self.result: Any = None  # the last SQL result (a QueryView)
         self.diff_result: Any = None
@@ -195,12 +206,17 @@ class DatasetBrowser(W.VBox):
         self.diff_b.value = ""
 
     def checkout(self, ref: str) -> None:
-        """Switch the handle to branch, tag or version ``ref`` and show it."""
+        """Show branch, tag or version ``ref`` through the browser's own handle.
+
+        The handle the browser was given (the user's ``ds``) stays where it is: looking at
+        another version in a browser must not move the variable a notebook writes through.
+        """
         if not ref:
             raise InvalidArgument("pick a branch, tag or version to check out")
-        self.ds.checkout(ref)
+        self.ds = own_handle(self.given, ref)
         self.refresh()
-        self.status.info(f"checked out {ref}")
+        where = self.given.current_branch or self.given.version[:12]
+        self.status.info(f"showing {ref} (your handle stays on {where})")
 
     def create_branch(self, name: str) -> None:
         """Create branch ``name`` at the handle's version (the handle stays where it is)."""

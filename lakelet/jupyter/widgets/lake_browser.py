@@ -94,8 +94,9 @@ class LakeBrowser(W.VBox):
         usage = self.tree.get("usage") or {}
         self.header.value = (f"<b>Lake</b> <code>{esc(self.tree['url'])}</code> · "
                              f"{esc(human_bytes(usage.get('bytes')))} in {usage.get('entries', 0):,} entries")
-        self.tiers.options = [(self._tier_label(node), node["id"]) for node in self.nodes.values()]
-        self.tiers.rows = min(max(len(self.nodes), 2), 12)
+        with self.tiers.hold_sync():
+            self.tiers.options = [(self._tier_label(node), node["id"]) for node in self.nodes.values()]
+            self.tiers.rows = min(max(len(self.nodes), 2), 12)
         target = previous if previous in self.nodes else "0"
         if self.tiers.value == target:
             self.select_tier(target)
@@ -112,8 +113,13 @@ class LakeBrowser(W.VBox):
             flags.append("cache")
         if not node["writable"]:
             flags.append("read-only")
-        if node.get("max_size") is not None:
-            flags.append(f"≤{human_bytes(node['max_size'])}/value")
+        if node.get("max_size") is not None:  # Small: a bound per value; Disk and others: a total capacity
+            per_value = node["kind"] == "small"
+            flags.append(f"values ≤{human_bytes(node['max_size'])}" if per_value
+                         else f"max {human_bytes(node['max_size'])} in all")
+        name = (node.get("level") or {}).get("name")
+        if name:
+            flags.insert(0, f"name {name!r}")
         tail = f"  [{', '.join(flags)}]" if flags else ""
         return f"{'  ' * depth}{node['kind']:<8} {node['url']}  ({amount}){tail}"
 
@@ -148,11 +154,21 @@ class LakeBrowser(W.VBox):
         self._load_entries(0)
 
     # ------------------------------------------------------------------ entries
+    def _set_entries(self, options: list[tuple[str, str]]) -> None:
+        """Replace the entry list in one message: selection cleared *with* the new options.
+
+        Sent apart, the frontend briefly holds the old selected indices over a shorter list
+        and fails with "Cannot set properties of undefined (setting 'selected')".
+        """
+        with self.entries.hold_sync():
+            self.entries.value = ()
+            self.entries.options = options
+
     def _load_entries(self, offset: int) -> None:
         node_id = self.tier_id
         if node_id is None:
             return
-        self.entries.options = []
+        self._set_entries([])
         location = topo.resolve(self.lake, node_id)
         if not location.listable:
             self.listing = None
@@ -163,7 +179,7 @@ class LakeBrowser(W.VBox):
                                 descending=self.descending.value, filter=self.name_filter.value.strip())
         self.listing = topo.list_entries(location, query, self.producers)
         rows = self.listing["entries"]
-        self.entries.options = [(_entry_label(row), row["key"]) for row in rows]
+        self._set_entries([(_entry_label(row), row["key"]) for row in rows])
         self.pager.update(offset, len(rows), self.listing["total"])
 
     @property
@@ -173,17 +189,29 @@ class LakeBrowser(W.VBox):
 
     # ------------------------------------------------------------------ actions
     def evict(self, keys: list[str]) -> None:
-        """Ask to remove ``keys`` from the selected cache level; runs when confirmed."""
+        """Ask to remove ``keys`` from the selected cache level; runs when confirmed.
+
+        Values this level holds the only copy of are named in the question: confirming
+        removes them for good (a cached result is computed again when next needed).
+        """
         node_id = self._cache_tier()
         if not keys:
             raise InvalidArgument("select entries to evict first")
+        only = topo.only_copies(self.lake, node_id, keys)["only_copies"]
 
         def run() -> None:
-            report = topo.evict(self.lake, node_id, keys)
+            report = topo.evict(self.lake, node_id, keys, force=bool(only))
             self.refresh()
             self.status.info(f"evicted {report['removed']} entries ({human_bytes(report['bytes'])})")
 
-        self.confirm.ask(f"Evict {len(keys)} entries from tier {node_id}?", run)
+        if only:
+            self.confirm.ask(
+                f"{len(only)} of the {len(keys)} selected entries exist only in tier {node_id}: removing them "
+                "deletes them for good (a cached result is computed again when next needed). Delete them?",
+                run, yes="Delete")
+        else:
+            self.confirm.ask(f"Evict {len(keys)} entries from tier {node_id}? Another tier keeps a copy of each.",
+                             run, yes="Evict")
 
     def clear(self) -> None:
         """Ask to remove every entry of the selected cache level that another tier also holds."""
@@ -195,13 +223,16 @@ class LakeBrowser(W.VBox):
             kept = f", kept {report['kept']} only copies" if report["kept"] else ""
             self.status.info(f"cleared {report['removed']} entries ({human_bytes(report['bytes'])}){kept}")
 
-        self.confirm.ask(f"Remove every entry of tier {node_id} that another tier also holds?", run)
+        self.confirm.ask(f"Remove every entry of tier {node_id} that another tier also holds?", run, yes="Clear")
 
     def gc(self, max_size: str | int | None = None) -> None:
         """Run :meth:`HashKeyStorage.gc` (LRU eviction from cache levels down to ``max_size`` each)."""
+        from ...lake import explain_gc
+
         report = self.storage.gc(max_size=max_size)
         self.refresh()
-        self.status.info(f"gc evicted {report.evicted} entries ({human_bytes(report.bytes)})")
+        done = f"gc evicted {report.evicted} entries ({human_bytes(report.bytes)})"
+        self.status.info(f"{done}: {explain_gc(self.lake, max_size, None)}" if report.evicted == 0 else done)
 
     def _cache_tier(self) -> str:
         node_id = self.tier_id

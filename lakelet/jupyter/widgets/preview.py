@@ -15,7 +15,7 @@ import json
 import mimetypes
 from typing import Any
 
-from ._html import esc, html_table, human_bytes, shorten
+from ._html import esc, html_table, human_bytes, plain_text, shorten
 
 #: bytes read for a text, JSON or CSV preview
 HEAD_BYTES = 64 * 1024
@@ -149,7 +149,7 @@ def _parquet(volume: Any, path: str) -> Preview:
 
 
 def _cell(value: Any) -> str:
-    return value if isinstance(value, str) else repr(value)
+    return plain_text(value)
 
 
 def _hex(head: bytes, size: int) -> Preview:

@@ -234,7 +234,7 @@ class VolumeBrowser(W.VBox):
             self._load(0, keep_status=True)
             self.status.info(f"deleted /{child.path}")
 
-        self.confirm.ask(f"Delete {what}?", remove)
+        self.confirm.ask(f"Delete {what}? This cannot be undone.", remove, yes="Delete")
 
     def _uploaded(self, files: Any) -> None:
         if not files:
