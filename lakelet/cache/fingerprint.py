@@ -319,7 +319,15 @@ class Fingerprinter:
             elif isinstance(value, types.FunctionType):
                 self._callable(value, out, seen)
             elif not _skip_attribute(attr, value) and not {attr, f"{cls.__qualname__}.{attr}"} & self.ignore:
-                self.dependency(value, f"attribute {name}.{attr}", (), out, seen)  # a constant, or set at run time
+                try:  # a class constant, or an attribute set at run time: its value is part of the class
+                    self.dependency(value, f"attribute {name}.{attr}", (), out, seen)
+                except UnhashableValue as e:
+                    what = f"{cls.__qualname__}.{attr}"
+                    raise UnhashableValue(
+                        f"{e}; if class attribute {what} does not affect results, add {what!r} to "
+                        "ignore= (or --ignore in %%lake_cache)",
+                        what=what,
+                    ) from e
 
     def _class_by_value(self, cls: type) -> str:
         """Identity of a class without source: its attribute names and simple values."""

@@ -114,3 +114,29 @@ def test_recursion_and_mutual_recursion(tmp_path: Path) -> None:
 def test_undefined_global_is_recorded(tmp_path: Path) -> None:
     module = load(tmp_path, "undef_mod", "def f():\n    return not_defined_yet\n")
     assert Fingerprinter(tmp_path).function(module.f)["global undef_mod.f:not_defined_yet"] == "<undefined>"
+
+
+def test_unhashable_class_attribute_names_it_and_can_be_ignored(tmp_path: Path, monkeypatch) -> None:
+    module = load(
+        tmp_path,
+        "locked_mod",
+        """
+        import threading
+
+        class C:
+            _lock = threading.Lock()
+            k = 2
+
+        def f(x):
+            return x * C.k
+        """,
+    )
+    monkeypatch.setitem(sys.modules, "locked_mod", module)  # imported, as in real use
+    with pytest.raises(UnhashableValue, match=r"add 'C._lock' to ignore=") as info:
+        Fingerprinter(tmp_path).function(module.f)
+    assert info.value.what == "C._lock"
+    first = Fingerprinter(tmp_path, ignore=("C._lock",)).function(module.f)
+    module.C.k = 3  # set at run time: part of the key
+    second = Fingerprinter(tmp_path, ignore=("C._lock",)).function(module.f)
+    changed = {k for k in first if first[k] != second.get(k)}
+    assert changed == {"attribute locked_mod.C.k"}
