@@ -30,6 +30,8 @@ from ._search import first_hit, verifies
 from ._spool import as_blob
 from .abc import Blob, EntryInfo, Location, ReadValue, Usage
 
+_PRECHECK_FROM = 1 * 2**20  # values from this size on are offered only to levels that say they have room
+
 
 @dataclass(frozen=True)
 class Level:
@@ -64,6 +66,12 @@ class Levels(Location):
                     raise InvalidArgument(f"Level {flag}= must be True or False, got {getattr(level, flag)!r}")
             resolved.append(Level(open_location(level.location), level.write, level.replicate, level.name))
         self.levels: tuple[Level, ...] = tuple(resolved)
+        # (writer, durable) in write order, once: the write path is the hot path
+        self._write_plan: tuple[tuple[Location, bool], ...] = tuple(
+            (level.location, level.location.durable) for level in self.levels
+            if level.write and level.location.writable
+        )
+        self._durable = any(durable for _, durable in self._write_plan)
 
     # ------------------------------------------------------------------ capabilities
     @property
@@ -77,7 +85,7 @@ class Levels(Location):
     @property
     def durable(self) -> bool:  # type: ignore[override]
         """True if a write through this stack reaches a durable level."""
-        return any(location.durable for location in self._writers())
+        return self._durable
 
     @property
     def url(self) -> str:
@@ -214,11 +222,14 @@ class Levels(Location):
         (a copy only in process memory is not a stored value).
         """
         stored = False
-        need_durable = self.durable
-        for location in self._writers():
-            if location.accepts(blob.size) and location.write(key, blob):
+        need_durable = self._durable
+        size = blob.size
+        for location, durable in self._write_plan:
+            # write() declines by itself when there is no room; the pre-check only spares
+            # big values a copy that would be refused
+            if (size < _PRECHECK_FROM or location.accepts(size)) and location.write(key, blob):
                 stored = True
-                if not need_durable or location.durable:
+                if durable or not need_durable:
                     return True
         return stored and not need_durable
 

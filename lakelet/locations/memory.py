@@ -58,13 +58,12 @@ class Memory(Location):
         validate_key(key)
         with self._lock:
             present = self._values.get(key)
+            if present is None and self.max_size is not None and self._bytes + blob.size > self.max_size:
+                return False
         if present is not None:
             if hashlib.sha256(present).hexdigest() != key:  # a damaged copy: the new bytes repair it
                 self.repair(key, blob)
             return True
-        with self._lock:
-            if self.max_size is not None and self._bytes + blob.size > self.max_size:
-                return False
         data = blob.read_bytes()  # outside the lock: may read a file
         with self._lock:
             if key not in self._values:
