@@ -52,7 +52,7 @@ from .cell_ast import CellCode, analyze
 from .codecs import Prepared
 from .errors import UnhashableValue, UnstorableValue
 from .explain import Explanation, describe, explain
-from .files import content_digest
+from .files import changed_files, content_digest, data_files, opened_files
 from .fingerprint import Components, Fingerprinter, combine
 from .index import Entry
 from .modules import resolve
@@ -162,11 +162,13 @@ class CellCache:
         ignore: tuple[str, ...] = (),
         files: tuple[str, ...] = (),
         min_seconds: float | None = None,
+        track_files: bool = False,
     ) -> Outcome:
         """Run (or restore) a cell of transformed Python ``source``. Exceptions of the cell propagate.
 
-        ``files`` are data files keyed by content; ``min_seconds`` (auto mode) stores only runs
-        that took at least that long.
+        ``files`` are data files keyed by content; ``track_files`` records the files the run opens
+        for reading and makes their content a condition of the entry; ``min_seconds`` (auto mode)
+        stores only runs that took at least that long.
         """
         code = analyze(source)
         name = validate_name(name) if name is not None else default_name(self.shell, code)
@@ -197,7 +199,8 @@ class CellCache:
             before = _namespace_ids(self.shell.user_ns)
             rng_before = _rng_states()
             ran = time.perf_counter()
-            result, outputs = self._execute(source, code)
+            with opened_files() if track_files else _nothing() as opened:
+                result, outputs = self._execute(source, code)
             done = time.perf_counter()
             outcome = Outcome(name, address, False, done - start, result=result)
             if min_seconds is not None and done - ran < min_seconds:
@@ -208,7 +211,7 @@ class CellCache:
             rng = _rng_changes(rng_before, code.seeded)
             job = self._save(
                 store, code, name, address, components, outputs, result, outcome, ignored, stale or force,
-                changes=changes, rng=rng,
+                changes=changes, rng=rng, opened=data_files(opened) if opened else {},
             )
             if job is not None:
                 job.finish, job.abandon = lock.release, lock.close_inherited
@@ -225,7 +228,7 @@ class CellCache:
     def _lookup(self, store: CacheStore, address: str) -> tuple[Entry | None, dict[str, Any] | None, bool]:
         """Load an entry; one made from another global random state is stale (a miss that replaces it)."""
         entry, values, stale = store.load(address, "cell")
-        if entry is not None and _rng_mismatch(entry):
+        if entry is not None and (_rng_mismatch(entry) or changed_files(entry.extra.get("opened") or {})):
             return None, None, True
         return entry, values, stale
 
@@ -303,6 +306,7 @@ class CellCache:
         *,
         changes: tuple[list[str], list[str]] = ([], []),
         rng: tuple[dict[str, str], dict[str, Any]] = ({}, {}),
+        opened: dict[str, str] | None = None,
     ) -> persist.WriteJob | None:
         """Snapshot what the cell wrote; store it now, or return the job that stores it in the background."""
         namespace = self.shell.user_ns
@@ -329,6 +333,8 @@ class CellCache:
         extra = {"names": stored, "deleted": deleted, "source": _source_of(code)}
         if conditions:
             extra["rng"] = conditions
+        if opened:
+            extra["opened"] = opened
         if outcome.mutated:
             extra["mutated"] = list(outcome.mutated)
         entry = Entry("cell", name, components, {}, duration=outcome.seconds, outputs=outputs, extra=extra)
@@ -433,8 +439,10 @@ class CellCache:
         if exists:
             entry = store.entries.get(address, "cell")
             changed = _rng_mismatch(entry) if entry is not None else []
-            if changed:
+            opened = changed_files(entry.extra.get("opened") or {}) if entry is not None else []
+            if changed or opened:
                 words = [f"changed: {describe(f'rng {kind}')}" for kind in changed]
+                words += [f"changed: {describe(f'file {path}')}" for path in opened]
                 return Explanation(name, address, False, words, entry.created)
         return explain(name, address, exists, components, history)
 
@@ -528,6 +536,11 @@ def _set_rng(kind: str, state: Any) -> None:
         import numpy as np
 
         np.random.set_state(state)
+
+
+@contextmanager
+def _nothing() -> Iterator[dict[str, None]]:
+    yield {}
 
 
 def _flush_inline_figures() -> None:

@@ -18,6 +18,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
+import sysconfig
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -133,4 +138,78 @@ def _write_record(record: Path, data: dict[str, Any]) -> None:
         return
 
 
-__all__ = ["File", "content_digest"]
+# ------------------------------------------------------------------------------ files a run opens
+_recording: dict[int, dict[str, None]] = {}  # thread id -> files opened for reading while recording
+_hook_installed = False
+_hook_lock = threading.Lock()
+_SKIP_SUFFIXES = (".py", ".pyc", ".pyd", ".so", ".pth")
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if event != "open" or not _recording:
+        return
+    found = _recording.get(threading.get_ident())
+    if found is None or not args:
+        return
+    path, mode = args[0], args[1] if len(args) > 1 else "r"
+    if not isinstance(path, str | bytes | os.PathLike) or isinstance(path, int):
+        return
+    if isinstance(mode, str) and any(c in mode for c in "wax+"):
+        return  # written, not read
+    if isinstance(mode, int) and mode & (os.O_WRONLY | os.O_RDWR):
+        return
+    found[os.fsdecode(path)] = None
+
+
+@contextmanager
+def opened_files() -> Iterator[dict[str, None]]:
+    """Record the files this thread opens for reading (an audit hook; ``open``, ``os.open``, numpy, pandas).
+
+    Files opened by C code without Python's ``open`` (Arrow's own filesystem) are not seen.
+    """
+    global _hook_installed
+    with _hook_lock:
+        if not _hook_installed:
+            sys.addaudithook(_audit)  # cannot be removed: it does nothing unless a thread records
+            _hook_installed = True
+    found: dict[str, None] = {}
+    ident = threading.get_ident()
+    _recording[ident] = found
+    try:
+        yield found
+    finally:
+        _recording.pop(ident, None)
+
+
+def data_files(paths: dict[str, None]) -> dict[str, str]:
+    """``{absolute path: content digest}`` of recorded data files (code, libraries and the lake left out)."""
+    skip = tuple(
+        str(Path(d).resolve()) + os.sep
+        for d in {*sysconfig.get_paths().values(), sys.prefix, str(get_config().home)}
+        if d
+    )
+    out: dict[str, str] = {}
+    for path in paths:
+        absolute = os.path.abspath(path)
+        if absolute.endswith(_SKIP_SUFFIXES) or str(Path(absolute).resolve()).startswith(skip):
+            continue
+        if not os.path.isfile(absolute):
+            continue
+        out[absolute] = content_digest(absolute)
+    return out
+
+
+def changed_files(recorded: dict[str, str]) -> list[str]:
+    """The recorded files whose content is no longer what it was."""
+    changed = []
+    for path, digest in sorted(recorded.items()):
+        try:
+            now = content_digest(path)
+        except InvalidArgument:
+            now = "<unreadable>"
+        if now != digest:
+            changed.append(path)
+    return changed
+
+
+__all__ = ["File", "changed_files", "content_digest", "data_files", "opened_files"]

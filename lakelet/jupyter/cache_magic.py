@@ -2,13 +2,14 @@
 
 ::
 
-    %%lake_cache [NAME] [--storage URL] [--force] [--ignore VAR ...] [--file PATH ...]
+    %%lake_cache [NAME] [--storage URL] [--force] [--ignore VAR ...] [--file PATH ...] [--track-files]
     %lake_cache ls | info [NAME] | clear NAME | why NAME   [--storage URL]
     %lake_cache flush
     %lake_cache auto [--min-seconds N] [--storage URL] | auto off | auto status
 
 ``--file data.csv`` makes the file's content part of the key (size+mtime fast
-path, content hash when they change). ``auto`` caches every cell of the
+path, content hash when they change); ``--track-files`` records the files the
+cell opens for reading and misses when one of them changes. ``auto`` caches every cell of the
 session that runs at least N seconds (default 1) and can be cached with the
 same guarantees as ``%%lake_cache``; ``auto status`` lists the cells it skipped
 and why.
@@ -33,7 +34,7 @@ from ..cache import persist
 from ..cache.cell import CellCache, validate_name
 
 _USAGE = (
-    "usage: %%lake_cache [NAME] [--storage URL] [--force] [--ignore VAR ...] [--file PATH ...]\n"
+    "usage: %%lake_cache [NAME] [--storage URL] [--force] [--ignore VAR ...] [--file PATH ...] [--track-files]\n"
     "       %lake_cache ls | info [NAME] | clear NAME | why NAME  [--storage URL]\n"
     "       %lake_cache flush\n"
     "       %lake_cache auto [--min-seconds N] [--storage URL] | auto off | auto status"
@@ -50,6 +51,7 @@ class _Options:
     files: list[str] = field(default_factory=list)
     min_seconds: float | None = None
     auto: bool = False
+    track_files: bool = False
     words: list[str] = field(default_factory=list)
 
 
@@ -95,6 +97,8 @@ def parse(line: str) -> _Options:
             i += 1
         elif token == _AUTO:
             options.auto = True
+        elif token == "--track-files":
+            options.track_files = True
         elif token.startswith("--"):
             raise ValueError(f"unknown option {token}\n{_USAGE}")
         else:
@@ -144,6 +148,7 @@ class LakeCacheMagic:
             force=options.force,
             ignore=tuple(options.ignore),
             files=tuple(options.files),
+            track_files=options.track_files,
         )
         print(outcome.status())
         return outcome.result

@@ -93,12 +93,16 @@ CELLS: dict[str, tuple[str, str]] = {
     "random_seeded_before": ("random.seed(SEED)", "rr = random.random()"),
     "seeds_itself": ("", "np.random.seed(3)\ne = np.random.rand()"),
     "data_file": ("", "%%FILE%%\nrows = open('data.csv').read().count(chr(10))"),
+    "tracked_read": ("", "%%TRACK%%\nrows2 = len(pd.read_csv('tracked.csv'))"),
+    "tracked_unchanged": ("", "%%TRACK%%\nrows3 = len(open('same.csv').readlines())"),
 }
 
 
 def cached(name: str, body: str) -> str:
     if body.startswith("%%FILE%%\n"):
         return f"%%lake_cache {name} --file data.csv\n" + body.split("\n", 1)[1]
+    if body.startswith("%%TRACK%%\n"):
+        return f"%%lake_cache {name} --track-files\n" + body.split("\n", 1)[1]
     return f"%%lake_cache {name}\n{body}"
 
 
@@ -109,6 +113,8 @@ def write_files(project: Path, version: int) -> None:
     (project / "prep.py").write_text("P = BASE * 2\n")
     (project / "prep2.py").write_text(f"Q = BASE * {2 + version}\n")
     (project / "data.csv").write_text("a\n1\n" + ("2\n" if version else ""))
+    (project / "tracked.csv").write_text("a\n1\n" + ("2\n3\n" if version else ""))
+    (project / "same.csv").write_text("x\ny\n")  # rewritten (new mtime), same content
 
 
 EXPECTED_B = {
@@ -126,10 +132,12 @@ EXPECTED_B = {
     "random_seeded_before": "miss",
     "seeds_itself": "hit",
     "data_file": "miss",
+    "tracked_read": "miss",
+    "tracked_unchanged": "hit",
 }
 
 
-WHY = ("imports_module", "data_file", "run_magic_edit", "seeded_before", "list_append")
+WHY = ("imports_module", "data_file", "run_magic_edit", "seeded_before", "list_append", "tracked_read")
 
 
 def uncached_state(seed: int) -> dict[str, str]:
@@ -161,6 +169,8 @@ def uncached_state(seed: int) -> dict[str, str]:
         "rr": repr(rr),
         "e": repr(e),
         "rows": "3",
+        "rows2": "3",
+        "rows3": "2",
     }, repr(after_e)
 
 
@@ -218,6 +228,7 @@ def test_why_names_the_change(runs: dict[str, Any]) -> None:
     assert "content of file prep2.py" in whys["run_magic_edit"]
     assert "global random state of numpy" in whys["seeded_before"]
     assert "hit" in whys["list_append"]
+    assert "tracked.csv" in whys["tracked_read"]
 
 
 def test_widgets_are_refused_and_auto_mode(tmp_path: Path) -> None:
