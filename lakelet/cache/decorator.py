@@ -30,6 +30,7 @@ from .arguments import VERSION, reference
 from .backend import DECODE_ERRORS, CacheStore, StorageLike
 from .errors import UnstorableValue
 from .explain import Explanation, explain
+from .files import File
 from .fingerprint import Components, Fingerprinter, combine
 from .index import Entry
 
@@ -179,6 +180,8 @@ class CachedFunction(Generic[P, R]):
         for name, value in arguments.items():
             if name not in self._ignore:
                 out[f"arg {name}"] = self._fingerprinter.value(value, f"argument {name!r} of {self._name}")
+                if type(value) is File:  # named on its own, so `why` says which file changed
+                    out[f"file {value.path}"] = value.digest()
         return out
 
     def code_components(self) -> Components:

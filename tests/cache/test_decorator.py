@@ -281,3 +281,36 @@ def test_concurrent_processes_compute_once(tmp_path: Path, home: Path) -> None:
         results = pool.starmap(_count_calls, [(str(tmp_path / "lake"), str(markers))] * 3)
     assert results == [42, 42, 42]
     assert len(list(markers.iterdir())) == 1
+
+
+def test_why_names_the_changed_file(lake: Path, tmp_path: Path) -> None:
+    from lakelet import File
+
+    data = tmp_path / "data.csv"
+    data.write_text("a\n1\n")
+
+    @smart_cache(lake)
+    def rows(path):
+        return len(pd.read_csv(path))
+
+    assert rows(File(data)) == 1
+    assert rows(File(data)) == 1 and rows.cache_info().hits == 1
+    data.write_text("a\n1\n2\n")
+    explanation = rows.why(File(data))
+    assert f"changed: content of file {data}" in explanation.changes
+    assert rows(File(data)) == 2
+    assert rows.cache_info().misses == 2
+
+
+def test_file_refuses_a_folder_and_non_paths(lake: Path, tmp_path: Path) -> None:
+    from lakelet import File
+
+    with pytest.raises(InvalidArgument, match="takes a path"):
+        File(3)  # type: ignore[arg-type]
+
+    @smart_cache(lake)
+    def f(path):
+        return 1
+
+    with pytest.raises(InvalidArgument, match="not a regular file"):
+        f(File(tmp_path))
