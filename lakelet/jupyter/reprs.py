@@ -119,13 +119,13 @@ def dataset_html(ds: Any) -> str:
 
 def query_html(view: Any) -> str:
     """A query result (QueryView): row count, the SQL and the first rows (read through DuckDB)."""
-    from .widgets.dataset_view import arrow_html
+    from .widgets.dataset_view import result_html
 
     table = view.relation.limit(SHOW).arrow()
     if hasattr(table, "read_all"):
         table = table.read_all()
     title = f"<b>Query</b> · {len(view):,} rows · <code>{esc(shorten(view.sql, 200))}</code>"
-    return _box(title, arrow_html(table))
+    return _box(title, result_html(table, 0, getattr(view, "_sources", None)))
 
 
 # ------------------------------------------------------------------------------ wiring

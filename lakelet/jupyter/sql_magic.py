@@ -44,6 +44,29 @@ def parse(line: str) -> tuple[list[str], str | None]:
     return names, out
 
 
+#: columns lakelet adds to a dataset's table; DuckDB's hints that name them only confuse
+_INTERNAL_COLUMNS = ("_rowid",)
+
+
+def sql_error_text(error: BaseException) -> str:
+    r"""DuckDB's message about the user's SQL, without the statement lakelet actually ran.
+
+    DuckDB quotes the SQL it executed (``LINE 1: SELECT * FROM (SELECT zonee FROM ds) LIMIT 0``),
+    which is lakelet's rewrite, not what the user wrote; its caret points into that text. What
+    is left names the problem (``Referenced column "zonee" not found``).
+
+    >>> sql_error_text(ValueError('query failed: Binder Error: column "zonee" not found!\n'
+    ...                           'Candidate bindings: "_rowid"\n\nLINE 1: SELECT * FROM (SELECT zonee FROM ds)'))
+    'Binder Error: column "zonee" not found!'
+    """
+    text = str(error).split("\nLINE ", 1)[0]
+    if text.startswith("query failed: "):
+        text = text[len("query failed: "):]
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    lines = [line for line in lines if not any(col in line for col in _INTERNAL_COLUMNS)]
+    return "\n".join(lines)
+
+
 def run_cell(line: str, cell: str, namespace: dict[str, Any]) -> Any:
     """Run the magic against ``namespace`` (the notebook's variables); returns the result view."""
     from ..datasets import Dataset, open_read_only
@@ -75,10 +98,10 @@ def register(ipython: Any) -> None:
         try:
             return run_cell(line, cell, ipython.user_ns)
         except (ValueError, LakeletError) as e:  # the magic boundary: message only
-            raise UsageError(str(e)) from e
+            raise UsageError(sql_error_text(e)) from e
 
     lake_sql.__doc__ = __doc__
     ipython.register_magic_function(lake_sql, magic_kind="cell", magic_name="lake_sql")
 
 
-__all__ = ["parse", "register", "run_cell"]
+__all__ = ["parse", "register", "run_cell", "sql_error_text"]

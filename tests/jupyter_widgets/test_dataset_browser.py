@@ -151,3 +151,76 @@ def test_rejects_non_datasets(dataset):
         DatasetBrowser(object())
     with pytest.raises(InvalidArgument):
         DatasetBrowser(dataset, page_size=7)
+
+
+def test_sql_error_clears_the_old_pager_and_shows_the_users_sql_error(dataset):
+    b = DatasetBrowser(dataset, page_size=10)
+    b.run_sql("SELECT n FROM ds ORDER BY n")
+    assert b.sql_pager.label.value == "1–10 of 30" and not b.sql_pager.next.disabled
+    b.run_sql("SELECT zonee")
+    assert b.sql_html.value == "" and b.sql_pager.label.value == "nothing to show" and b.sql_pager.next.disabled
+    text = b.status.text
+    assert text.startswith("query failed: Binder Error") and '"zonee"' in text
+    assert "LIMIT 0" not in text and "SELECT * FROM (" not in text and "_rowid" not in text
+
+
+def test_sql_results_show_label_names_and_image_thumbnails(dataset):
+    b = DatasetBrowser(dataset, page_size=10)
+    b.run_sql("SELECT n, label, image FROM ds WHERE n < 3 ORDER BY n")
+    html = b.sql_html.value
+    assert "dog <span class='lakelet-muted'>(1)</span>" in html and "cat <span" in html
+    assert html.count('<img class="lakelet-thumb"') == 3
+    b.run_sql("SELECT label + 1 AS label FROM ds LIMIT 1")  # no longer the column's codes: a plain number
+    assert "lakelet-muted'>(" not in b.sql_html.value
+
+
+def test_lake_sql_magic_result_and_error_read_like_the_users_sql(dataset):
+    from IPython.core.error import UsageError
+    from IPython.testing.globalipapp import get_ipython
+
+    from lakelet.jupyter import reprs, sql_magic
+
+    ip = get_ipython()
+    sql_magic.register(ip)
+    ip.user_ns["animals"] = dataset
+    view = ip.run_cell_magic("lake_sql", "animals", "SELECT n, label, image FROM animals WHERE n = 0")
+    html = reprs.query_html(view)  # the view %load_ext lakelet registers for query results
+    assert "dog <span" in html and '<img class="lakelet-thumb"' in html
+    with pytest.raises(UsageError) as info:
+        ip.run_cell_magic("lake_sql", "animals", "SELECT zonee FROM animals")
+    assert '"zonee"' in str(info.value) and "LIMIT 0" not in str(info.value)
+
+
+def test_grid_sorts_filters_hides_columns_and_shows_a_row(dataset):
+    b = DatasetBrowser(dataset, page_size=10)
+    b.sort_column.value = "n"
+    b.sort_desc.value = True
+    html = b.rows_html.value
+    assert html.index(">29<") < html.index(">20<") and ">19<" not in html
+    assert b.rows_pager.label.value == "1–10 of 30"
+    b.filter_column.value = "label"
+    b.filter_text.value = "DOG"  # by the label's name, case-insensitive
+    assert b.rows_pager.label.value == "1–10 of 10"
+    assert list(b.rows) == [27, 24, 21, 18, 15, 12, 9, 6, 3, 0]
+    assert "cat <span" not in b.rows_html.value
+    b.filter_column.value = "text"
+    b.filter_text.value = "<2"
+    assert sorted(int(r) for r in b.rows) == [2, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29]
+    b.sort_column.value = "label"  # by name: cat before dog
+    b.sort_desc.value = False
+    labels = dataset.to_arrow(["label"]).column(0).to_pylist()
+    assert [labels[int(r)] for r in b.rows] == sorted(labels[int(r)] for r in b.rows)  # codes: 0 cat, 1 dog
+    b.columns_shown.value = ("n", "text")
+    html = b.rows_html.value
+    assert "<th>label</th>" not in html and "<th>image</th>" not in html and "<th>text</th>" in html
+    b.detail_row.value = 4
+    b.detail_button.click()
+    detail = b.detail_html.value
+    assert "row 4" in detail and "row &lt;4&gt;" in detail and "cat <span" in detail
+    assert 'max-width:512px' in detail and "data:image/png;base64," in detail  # the image, zoomed
+    b.detail_row.value = 99
+    b.detail_button.click()
+    assert "no row 99" in b.status.text
+    b.filter_column.value = "image"
+    b.filter_text.value = "ab"
+    assert b.rows_pager.total is not None  # media keys filter as text (their references)

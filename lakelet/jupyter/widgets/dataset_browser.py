@@ -15,7 +15,8 @@ import ipywidgets as W
 from ...errors import InvalidArgument
 from ._common import Pager, Status, small_button
 from ._html import STYLE, esc, html_table, human_time
-from .dataset_view import arrow_html, column_sizes, column_stats, page_html, schema_rows, stats_html
+from .dataset_view import arrow_html, column_sizes, column_stats, page_html, result_html, schema_rows, stats_html
+from .grid import GridQuery, grid_rows, row_detail_html, rows_html
 
 _PAGE_SIZES = (10, 25, 50, 100)
 _WORKING = "(working copy)"
@@ -60,7 +61,30 @@ class DatasetBrowser(W.VBox):
         self.rows_html = W.HTML()
         self.page_size.observe(lambda _: guard(self._page_size_changed)(), names="value")
         self.goto_button.on_click(lambda _: guard(self.show_rows)(self.goto.value))
-        rows_tab = W.VBox([W.HBox([self.rows_pager, self.page_size, self.goto, self.goto_button]), self.rows_html])
+        # grid: sort, per-column filter, shown columns, a row's detail (grid.py; all in the kernel)
+        self.sort_column = W.Dropdown(options=[("stored order", "")], value="", description="sort",
+                                      layout=W.Layout(width="220px"))
+        self.sort_desc = W.ToggleButton(value=False, description="↓ desc", layout=W.Layout(width="80px"))
+        self.filter_column = W.Dropdown(options=[("no filter", "")], value="", description="filter",
+                                        layout=W.Layout(width="220px"))
+        self.filter_text = W.Text(placeholder="contains…", continuous_update=False, layout=W.Layout(width="180px"))
+        self.columns_shown = W.SelectMultiple(options=[], rows=4, description="columns",
+                                              layout=W.Layout(width="260px"))
+        self.detail_row = W.IntText(value=0, description="row", layout=W.Layout(width="160px"))
+        self.detail_button = small_button("detail", "every value of this row whole, images at full size")
+        self.detail_html = W.HTML()
+        self.rows: Any = None  # row numbers in the grid's order when sorted or filtered
+        self._rows_query = GridQuery()
+        for control in (self.sort_column, self.sort_desc, self.filter_column, self.filter_text, self.columns_shown):
+            control.observe(lambda _: guard(self._grid_changed)(), names="value")
+        self._quiet = False
+        self.detail_button.on_click(lambda _: guard(self.show_detail)(self.detail_row.value))
+        rows_tab = W.VBox([
+            W.HBox([self.rows_pager, self.page_size, self.goto, self.goto_button]),
+            W.HBox([self.sort_column, self.sort_desc, self.filter_column, self.filter_text]),
+            W.HBox([self.columns_shown, self.detail_row, self.detail_button]),
+            self.rows_html, self.detail_html,
+        ])
 
         # schema
         self.schema_html = W.HTML()
@@ -123,7 +147,10 @@ class DatasetBrowser(W.VBox):
         self.header.value = (f"<b>Dataset</b> <code>{esc(ds.path)}</code> · {where} · version "
                              f"<code>{esc(ds.version[:12])}</code> · {len(ds):,} rows · "
                              f"{len(ds.schema)} columns{dirty}")
+        self.rows = None
+        self._grid_controls()
         self.show_rows(0)
+        self.detail_html.value = ""
         self.show_schema(sizes=_is_local(ds.path))
         names = ds.schema.names
         self.stats_column.options = names
@@ -132,13 +159,53 @@ class DatasetBrowser(W.VBox):
         self._versions()
 
     # ------------------------------------------------------------------ rows
+    @property
+    def grid_query(self) -> GridQuery:
+        return GridQuery(self.sort_column.value or "", self.sort_desc.value, self.filter_column.value or "",
+                         self.filter_text.value.strip())
+
+    def _grid_controls(self) -> None:
+        """Column choices for the grid after the schema may have changed (keeps what still exists)."""
+        names = list(self.ds.schema.names)
+        self._quiet = True  # the controls' observers would redraw the grid once per change
+        try:
+            sort, filt, shown = self.sort_column.value, self.filter_column.value, self.columns_shown.value
+            self.sort_column.options = [("stored order", ""), *[(n, n) for n in names]]
+            self.sort_column.value = sort if sort in names else ""
+            self.filter_column.options = [("no filter", ""), *[(n, n) for n in names]]
+            self.filter_column.value = filt if filt in names else ""
+            self.columns_shown.options = names
+            kept = tuple(n for n in shown if n in names)
+            self.columns_shown.value = kept or tuple(names)
+            self.columns_shown.rows = min(max(len(names), 2), 6)
+        finally:
+            self._quiet = False
+
+    def _grid_changed(self) -> None:
+        if not self._quiet:
+            self.show_rows(0)
+
     def show_rows(self, offset: int = 0) -> None:
-        """Show the page of rows starting at ``offset`` (clamped to the dataset)."""
-        n = len(self.ds)
+        """Show the page of rows starting at ``offset`` of the grid's order (sorted/filtered, or stored)."""
         size = self.rows_pager.page_size
-        offset = max(0, min(int(offset), max(n - 1, 0)))
-        self.rows_html.value = page_html(self.ds, offset, offset + size)
+        columns = [n for n in self.ds.schema.names if n in self.columns_shown.value] or self.ds.schema.names
+        query = self.grid_query
+        if query.plain:
+            self.rows = None
+            n = len(self.ds)
+            offset = max(0, min(int(offset), max(n - 1, 0)))
+            self.rows_html.value = page_html(self.ds, offset, offset + size, columns)
+        else:
+            if self.rows is None or self._rows_query != query or offset == 0:
+                self.rows, self._rows_query = grid_rows(self.ds, query), query
+            n = len(self.rows)
+            offset = max(0, min(int(offset), max(n - 1, 0)))
+            self.rows_html.value = rows_html(self.ds, self.rows[offset : offset + size], columns)
         self.rows_pager.update(offset, min(size, max(n - offset, 0)), n)
+
+    def show_detail(self, row: int) -> None:
+        """Every value of row ``row`` (the dataset's row number), images at full size."""
+        self.detail_html.value = row_detail_html(self.ds, int(row))
 
     def _page_size_changed(self) -> None:
         for pager in (self.rows_pager, self.sql_pager, self.diff_pager):
@@ -162,11 +229,18 @@ class DatasetBrowser(W.VBox):
     # ------------------------------------------------------------------ SQL
     def run_sql(self, sql: str | None = None) -> None:
         """Run ``sql`` (default: the SQL box) with ``ds.query`` and show its first page."""
+        from ..sql_magic import sql_error_text
+
         if sql is not None:
             self.sql.value = sql
         self.result = None
         self.sql_html.value = ""
-        self.result = self.ds.query(self.sql.value)
+        self.sql_pager.update(0, 0, 0)  # an error must not leave the last result's pager behind
+        try:
+            self.result = self.ds.query(self.sql.value)
+        except InvalidArgument as e:
+            self.status.error(f"query failed: {sql_error_text(e)}")
+            return
         self._sql_page(0)
         self.status.info(f"{len(self.result):,} rows")
 
@@ -178,7 +252,7 @@ class DatasetBrowser(W.VBox):
         table = self.result.relation.limit(size, offset).arrow()
         if hasattr(table, "read_all"):  # newer DuckDB returns a RecordBatchReader
             table = table.read_all()
-        self.sql_html.value = arrow_html(table, offset)
+        self.sql_html.value = result_html(table, offset, getattr(self.result, "_sources", None))
         self.sql_pager.update(offset, table.num_rows, total)
 
     # ------------------------------------------------------------------ versions

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import InvalidArgument
-from ._html import bars, esc, histogram_svg, html_table, human_bytes, shorten
+from ._html import bars, esc, histogram_svg, html_table, human_bytes, plain_text, shorten
 
 #: the largest image blob turned into a thumbnail
 MAX_THUMB_SOURCE = 8 * 2**20
@@ -52,6 +52,35 @@ def arrow_html(table: pa.Table, offset: int = 0) -> str:
     return html_table(["#", *names], rows, numeric=(0,))
 
 
+def result_html(table: pa.Table, offset: int = 0, sources: dict[str, Any] | None = None) -> str:
+    """A query result page as HTML: a column named like a column of a source dataset shows as that
+    column does in the dataset (labels by name, images as thumbnails); others as plain values."""
+    typed: dict[str, tuple[Any, Any]] = {}
+    for ds in (sources or {}).values():
+        for column in ds.schema:
+            kind = type(column.type).__name__
+            if kind == "ClassLabel" or getattr(column.type, "is_media", False):
+                typed.setdefault(column.name, (ds, column.type))
+    names = table.column_names
+    cells = {}
+    for name in names:
+        values = table.column(name).to_pylist()
+        if name in typed and _fits(typed[name][1], table.schema.field(name).type):
+            ds, dtype = typed[name]
+            cells[name] = [_cell(ds, dtype, v) for v in values]
+        else:
+            cells[name] = [_plain(v) for v in values]
+    rows = ([f"{offset + i:,}"] + [cells[n][i] for n in names] for i in range(table.num_rows))
+    return html_table(["#", *names], rows, numeric=(0,))
+
+
+def _fits(dtype: Any, arrow: pa.DataType) -> bool:
+    """A result column still holds what the dataset column holds (label codes, blob keys)."""
+    if type(dtype).__name__ == "ClassLabel":
+        return pa.types.is_integer(arrow)
+    return pa.types.is_string(arrow) or pa.types.is_large_string(arrow)
+
+
 def _cell(ds: Any, dtype: Any, value: Any) -> str:
     kind = type(dtype).__name__
     if value is None:
@@ -68,18 +97,7 @@ def _cell(ds: Any, dtype: Any, value: Any) -> str:
 def _plain(value: Any) -> str:
     if value is None:
         return '<span class="lakelet-muted">null</span>'
-    if isinstance(value, float):
-        return esc(f"{value:.6g}")
-    if isinstance(value, list) and len(value) > 6:
-        inner = ", ".join(_short(v) for v in value[:6])
-        return esc(f"[{inner}, … {len(value)} items]")
-    if isinstance(value, bytes):
-        return esc(f"<{len(value)} bytes>")
-    return esc(shorten(value if isinstance(value, str) else repr(value), 120))
-
-
-def _short(v: Any) -> str:
-    return f"{v:.4g}" if isinstance(v, float) else repr(v)
+    return esc(shorten(plain_text(value), 120))
 
 
 def thumbnail_html(ds: Any, key: str) -> str:
@@ -267,6 +285,7 @@ __all__ = [
     "column_sizes",
     "column_stats",
     "page_html",
+    "result_html",
     "schema_rows",
     "stats_html",
     "thumbnail_html",
