@@ -176,11 +176,11 @@ def test_sql_results_show_label_names_and_image_thumbnails(dataset):
 
 def test_lake_sql_magic_result_and_error_read_like_the_users_sql(dataset):
     from IPython.core.error import UsageError
-    from IPython.testing.globalipapp import get_ipython
+    from IPython.core.interactiveshell import InteractiveShell
 
     from lakelet.jupyter import reprs, sql_magic
 
-    ip = get_ipython()
+    ip = InteractiveShell.instance()
     sql_magic.register(ip)
     ip.user_ns["animals"] = dataset
     view = ip.run_cell_magic("lake_sql", "animals", "SELECT n, label, image FROM animals WHERE n = 0")
