@@ -172,11 +172,11 @@ class Fingerprinter:
         return "site-packages" not in path and "dist-packages" not in path
 
     def _editable(self, root: str, file: str) -> bool:
-        """A package installed in editable mode from a source folder (not from site-packages) is user code."""
-        if root not in editable_roots():
-            return False
+        """A module of a package installed in editable mode (its file is in that source folder) is user code."""
         path = str(Path(file).resolve())
-        return not any(path.startswith(d) for d in self._library_dirs) and "site-packages" not in path
+        if any(path.startswith(d) for d in self._library_dirs) or "site-packages" in path:
+            return False
+        return any(path.startswith(folder) for folder in editable_roots())
 
     def _tracked(self, obj: Any) -> bool:
         if isinstance(obj, types.FunctionType):

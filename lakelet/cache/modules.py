@@ -25,6 +25,7 @@ import importlib.util
 import json
 import os
 import sys
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,23 +47,25 @@ def project_root(start: str | os.PathLike[str] | None = None) -> Path:
 
 
 @functools.lru_cache(maxsize=1)
-def editable_roots() -> frozenset[str]:
-    """Top-level import names of distributions installed in editable (development) mode."""
+def editable_roots() -> tuple[str, ...]:
+    """Source folders of distributions installed in editable (development) mode, each ending in a separator.
+
+    One pass over the installed distributions' ``direct_url.json`` (PEP 610), once per process.
+    """
     found: set[str] = set()
-    try:
-        tops = importlib.metadata.packages_distributions()
-    except (OSError, ValueError):
-        return frozenset()
-    for top, dists in tops.items():
-        for dist in dists:
-            try:
-                text = importlib.metadata.distribution(dist).read_text("direct_url.json")
-                info = json.loads(text) if text else {}
-            except (importlib.metadata.PackageNotFoundError, OSError, ValueError):
-                continue
-            if isinstance(info, dict) and (info.get("dir_info") or {}).get("editable"):
-                found.add(top)
-    return frozenset(found)
+    for dist in importlib.metadata.distributions():
+        try:
+            text = dist.read_text("direct_url.json")
+            info = json.loads(text) if text else {}
+        except (OSError, ValueError):
+            continue  # a broken record: that distribution is treated as a library
+        if not (isinstance(info, dict) and (info.get("dir_info") or {}).get("editable")):
+            continue
+        url = str(info.get("url", ""))
+        if url.startswith("file://"):
+            folder = urllib.parse.unquote(urllib.parse.urlparse(url).path)
+            found.add(str(Path(folder).resolve()) + os.sep)
+    return tuple(sorted(found))
 
 
 def module_file(name: str) -> str | None:
