@@ -5,6 +5,14 @@ imports s3fs, redis or sshfs. A missing extra raises :class:`MissingDependency`
 saying exactly what to install. Third-party backends register with
 :func:`register_location` or the ``lakelet.locations`` entry-point group.
 
+Every layer opens storage here: :func:`open_location` for content-addressed
+values (caches, volume blobs, dataset media) and :func:`open_tree` for folders
+of named files (dataset roots, NFS, CloudBucketMount), which reuses the
+backend's location class for its filesystem, timeouts and error map. Options
+and ``creds`` may use Deep Lake's names or the backend's own
+(:mod:`lakelet.credentials`). ``memory://`` means one thing in every layer
+(:mod:`lakelet.locations.memory_files`).
+
 Specs accepted by :func:`open_location`:
 
 * a :class:`Location` (returned as is), a path (a local folder), or a URL
@@ -17,6 +25,7 @@ Specs accepted by :func:`open_location`:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 import os
@@ -27,7 +36,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import InvalidArgument, MissingDependency
+from .credentials import backend_of, location_options, translate
+from .errors import InvalidArgument, InvalidPath, MissingDependency
 from .locations.abc import Location
 
 Factory = Callable[..., Location]
@@ -133,7 +143,7 @@ def _open_location(spec: Any, options: dict[str, Any]) -> Location:
         if "://" not in spec:
             return _disk(Path(spec), options)
         scheme = urlsplit(spec).scheme.lower()
-        return _factory_for(scheme)(spec, **options)
+        return _factory_for(scheme)(spec, **translate(backend_of(scheme), options))
     if isinstance(spec, list | tuple):
         from .locations.levels import Levels
 
@@ -241,10 +251,99 @@ def _disk_from_url(url: str, **options: Any) -> Location:
 
 
 def _memory_from_url(url: str, **options: Any) -> Location:
-    from .locations.memory import Memory
+    """``memory://`` -> a private :class:`Memory`; ``memory://name`` -> the process-wide named store."""
+    name = urlsplit(url)._replace(scheme="", query="", fragment="").geturl().lstrip("/").strip("/")
+    if not name:
+        from .locations.memory import Memory
 
-    name = url.split("://", 1)[1].strip("/")
-    return Memory(name=name, **options)
+        return Memory(**options)
+    from .locations.memory_files import MemoryFiles
+
+    return MemoryFiles(name, **options)
+
+
+# ------------------------------------------------------------------------------ folders of files
+#: backends whose folders datasets, NFS and bucket mounts can live in
+TREE_BACKENDS = ("local", "memory", "s3", "gcs", "azure", "sftp")
+
+
+class Tree:
+    """A folder of named files on one backend: ``fs`` (fsspec) below ``root``.
+
+    ``location`` is the backend's :class:`Location` over the same filesystem
+    (None for local folders), so a folder and a location built from one URL
+    share client, timeouts and error map. The filesystem of a remote backend
+    is made on first use.
+    """
+
+    def __init__(self, kind: str, url: str, root: str, *, fs: Any = None, location: Location | None = None) -> None:
+        self.kind, self.url, self.root = kind, url, root
+        self._fs, self.location = fs, location
+
+    @property
+    def fs(self) -> Any:
+        if self._fs is None:
+            self._fs = self.location.fs  # type: ignore[union-attr]
+        return self._fs
+
+    def __repr__(self) -> str:
+        return f"Tree({self.kind!r}, {self.url!r})"
+
+
+def open_tree(
+    url: str | os.PathLike[str], creds: Mapping[str, Any] | None = None, *, local_fs: Callable[[], Any] | None = None
+) -> Tree:
+    """The folder ``url`` names, with ``creds`` (Deep Lake names or the backend's own options).
+
+    ``local_fs`` makes the filesystem object of a local folder (default fsspec's
+    ``LocalFileSystem``; datasets pass their fsspec-free ``LocalFS`` so a cold open stays fast).
+
+    Bad input raises :class:`InvalidArgument`/:class:`InvalidPath` naming it, before any I/O.
+    """
+    text = os.fspath(url) if isinstance(url, str | os.PathLike) else url
+    if not isinstance(text, str) or not text:
+        raise InvalidArgument(f"a storage URL must be a non-empty string or path, got {url!r}")
+    if "\x00" in text:
+        raise InvalidPath(f"storage URL holds a NUL byte: {text!r}")
+    scheme = urlsplit(text).scheme.lower() if "://" in text else ""
+    backend = backend_of(scheme)
+    if backend not in TREE_BACKENDS:
+        schemes = "a path, file://, memory://, s3://, gs://, gcs://, az://, azure://, abfs://, sftp://"
+        raise InvalidArgument(f"unsupported URL scheme {scheme!r} in {text!r}; use {schemes}")
+    options = location_options(backend, creds)
+    rest = text.split("://", 1)[1].split("?", 1)[0] if scheme else text
+    if any(part == ".." for part in Path(rest).parts) or (scheme and "." in rest.split("/")):
+        raise InvalidPath(f"storage URL {text!r} must not contain '.' or '..' segments")
+    if backend == "local":
+        if local_fs is None:
+            from fsspec.implementations.local import LocalFileSystem
+
+            local_fs = LocalFileSystem
+
+        path = str(Path("/" + rest.strip("/") if scheme else text).expanduser().absolute())
+        return Tree("local", text, path.rstrip("/") or "/", fs=local_fs())
+    if backend == "memory":
+        import fsspec
+
+        name = rest.strip("/")
+        location = _memory_from_url(text) if name else None
+        return Tree("memory", text, "/" + name, fs=fsspec.filesystem("memory"), location=location)
+    if not urlsplit(text).netloc:
+        raise InvalidArgument(f"{text!r} names no bucket, container or host")
+    if backend == "s3":
+        options.setdefault("session", _aio_session())
+    location = _factory_for(scheme)(text, **options)
+    return Tree(backend, text, location.root, location=location)  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _aio_session() -> Any:
+    """One botocore session for every S3 folder: loading its service model costs ~0.4 s per session."""
+    try:
+        from aiobotocore.session import AioSession
+    except ImportError as e:
+        raise MissingDependency(f's3:// needs {e.name or "aiobotocore"}: pip install "lakelet[s3]"') from e
+    return AioSession()
 
 
 def parse_size(value: Any) -> int:

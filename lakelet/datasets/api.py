@@ -26,6 +26,7 @@ from . import refs
 from . import types as T
 from .dataset import Dataset
 from .errors import DatasetError, DatasetExists, DatasetNotFound, NestedDataset
+from .media import blob_path, key_of
 from .schema import Schema
 from .storage_io import Writer, parallel_map, parse_url, translated
 
@@ -183,16 +184,25 @@ def like(src: Dataset | Url, dst: Url, creds: Mapping[str, Any] | None = None) -
 
 
 def _files(writer: Writer) -> list[str]:
-    root = writer.path.rstrip("/")
-    found = writer.fs.find(root)
+    """Every file of the dataset, relative to its root, without temporaries of unfinished writes."""
     out = []
-    for path in found:
-        bare = root.lstrip("/")
-        rel = path[len(root) :] if path.startswith(root) else path.split(bare, 1)[-1]
-        rel = rel.lstrip("/")
-        if rel and not rel.rsplit("/", 1)[-1].startswith(".tmp-"):
-            out.append(rel)
+    for meta in writer.walk(""):
+        parts = meta.path.split("/")
+        if parts[-1].startswith(".tmp-") or ".tmp" in parts[:-1]:
+            continue
+        out.append(meta.path)
     return sorted(out)
+
+
+def _copy_plan(files: list[str]) -> list[tuple[str, str]]:
+    """(source, target) paths: media move to the one blob layout, whatever layout the source used."""
+    plan: dict[str, str] = {}
+    for rel in files:
+        key = key_of(rel)
+        target = blob_path(key) if key is not None else rel
+        if target not in plan.values():
+            plan[rel] = target
+    return list(plan.items())
 
 
 def copy(
@@ -214,19 +224,17 @@ def copy(
     if target.exists(SETTINGS):
         raise DatasetExists(target.original_path)
     _refuse_nesting(target)
-    files = [f for f in _files(source) if f != SETTINGS]
-    ordered = [f for f in files if not f.startswith("refs/")] + [f for f in files if f.startswith("refs/")]
-    report = _progress(progress, len(ordered))
+    plan = _copy_plan([f for f in _files(source) if f != SETTINGS])
+    report = _progress(progress, len(plan))
     done = [0]
 
-    def _one(rel: str) -> None:
-        target.set(rel, source.get(rel))
+    def _one(item: tuple[str, str]) -> None:
+        target.set(item[1], source.get(item[0]))
         done[0] += 1
-        report(done[0], len(ordered))
+        report(done[0], len(plan))
 
-    data_files = [f for f in ordered if not f.startswith("refs/")]
-    parallel_map(_one, data_files)
-    parallel_map(_one, [f for f in ordered if f.startswith("refs/")])
+    parallel_map(_one, [item for item in plan if not item[0].startswith("refs/")])
+    parallel_map(_one, [item for item in plan if item[0].startswith("refs/")])
     settings = {**settings, "compression": None if target.kind in ("local", "memory") else "zstd"}
     target.set(SETTINGS, json.dumps(settings).encode())
     return Dataset(target, settings=settings)

@@ -21,13 +21,14 @@ import os
 import re
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 from .._hashing import validate_key
 from ..errors import StorageKeyNotFound
 from ..hashstore import HashKeyStorage
-from ..locations.abc import Blob, Location
+from ..locations.abc import Blob, EntryInfo, Location, ReadValue
 from ..registry import open_location
 from .errors import DatasetError
 from .storage_io import Writer, parallel_map, translated
@@ -38,52 +39,108 @@ _HEX2 = re.compile(r"[0-9a-f]{2}")
 _HEX62 = re.compile(r"[0-9a-f]{62}")
 
 
-class WriterLocation(Location):
-    """A :class:`Location` over a dataset folder's ``Writer`` (any fsspec backend)."""
+class MediaLocation(Location):
+    """A dataset's ``media/`` folder as a :class:`Location`, on any backend.
+
+    Values live at ``ab/<62 hex>``, the storage core's one blob layout (Disk's,
+    and every remote location's), so a dataset copied between backends file by
+    file keeps every media cell readable. Remote datasets written before this
+    layout stored ``ab/<64 hex>`` (the whole key as the name): those are still
+    read, listed and deleted, never written. Locally the values are a
+    :class:`~lakelet.locations.disk.Disk` (zero-copy reads, linked writes).
+    """
 
     kind = "dataset-media"
+    #: the dataset's own storage: as durable as the backend the dataset lives on
+    durable = True
 
-    def __init__(self, writer: Writer) -> None:
-        self.writer = writer
+    def __init__(self, media: Writer) -> None:
+        self.media = media
+        local = media.local_path("")
+        self._disk = open_location(local) if local is not None else None
 
     @property
     def url(self) -> str:
-        return self.writer.path
+        return self._disk.url if self._disk is not None else self.media.original_path.rstrip("/") + "/media"
 
+    # ------------------------------------------------------------------ layout
     @staticmethod
     def _path(key: str) -> str:
         validate_key(key)
+        return f"{key[:2]}/{key[2:]}"
+
+    @staticmethod
+    def _legacy_path(key: str) -> str:
         return f"{key[:2]}/{key}"
 
+    def _legacy_bytes(self, key: str) -> bytes:
+        try:
+            return self.media.get(self._legacy_path(key))
+        except StorageKeyNotFound:
+            raise self._not_found(key) from None
+
+    # ------------------------------------------------------------------ the SPI
     @contextmanager
-    def read(self, key: str) -> Iterator[io.BytesIO]:
-        yield io.BytesIO(self.read_bytes(key))
+    def read(self, key: str) -> Iterator[ReadValue]:
+        with ExitStack() as stack:
+            value: ReadValue
+            if self._disk is not None:
+                try:
+                    value = stack.enter_context(self._disk.read(key))
+                except StorageKeyNotFound:
+                    value = io.BytesIO(self._legacy_bytes(key))
+            else:
+                value = io.BytesIO(self.read_bytes(key))
+            yield value
 
     def read_bytes(self, key: str) -> bytes:
         try:
-            return self.writer.get(self._path(key))
-        except StorageKeyNotFound as e:
-            raise self._not_found(key) from e
+            if self._disk is not None:
+                return self._disk.read_bytes(key)
+            return self.media.get(self._path(key))
+        except StorageKeyNotFound:
+            return self._legacy_bytes(key)
 
     def write(self, key: str, blob: Blob) -> bool:
-        self.writer.create(self._path(key), blob.read_bytes())  # False: already there, same content
+        if self._disk is not None:
+            return self._disk.write(key, blob)
+        if not self.contains(key):
+            self.media.create(self._path(key), blob.read_bytes())  # False: a racer stored equal bytes
         return True
 
     def delete(self, key: str) -> bool:
+        found = self._disk.delete(key) if self._disk is not None else self._remove(self._path(key))
+        return self._remove(self._legacy_path(key)) or found
+
+    def _remove(self, path: str) -> bool:
         try:
-            self.writer.remove(self._path(key))
+            self.media.remove(path)
         except StorageKeyNotFound:
             return False
         return True
 
     def contains(self, key: str) -> bool:
-        return self.writer.exists(self._path(key))
+        here = self._disk.contains(key) if self._disk is not None else self.media.exists(self._path(key))
+        return here or self.media.exists(self._legacy_path(key))
+
+    def info(self, key: str) -> EntryInfo:
+        for path in (self._path(key), self._legacy_path(key)):
+            try:
+                return EntryInfo(key, self.media.meta(path).size)
+            except StorageKeyNotFound:
+                continue
+        raise self._not_found(key)
 
     def keys(self) -> Iterator[str]:
-        for prefix in self.writer.list():
-            for name in self.writer.list(prefix):
-                if len(name) == 64:
-                    yield name
+        seen: set[str] = set()
+        for meta in self.media.walk():
+            key = key_of(f"media/{meta.path}")
+            if key is not None and key not in seen:
+                seen.add(key)
+                yield key
+
+    def staging_dir(self) -> Path | None:
+        return self._disk.staging_dir() if self._disk is not None else None
 
 
 class TrackedBlobs:
@@ -117,11 +174,15 @@ class TrackedBlobs:
         return f"TrackedBlobs({self.store!r}, pending={len(self.pending)})"
 
 
-def blob_path(writer: Writer, key: str) -> str:
-    """Where ``key`` is stored relative to the dataset root (the Disk layout locally)."""
+def blob_path(key: str) -> str:
+    """Where ``key`` is stored relative to the dataset root: ``media/ab/<62 hex>`` on every backend."""
     validate_key(key)
-    if writer.kind == "local":
-        return f"media/{key[:2]}/{key[2:]}"
+    return f"media/{key[:2]}/{key[2:]}"
+
+
+def legacy_blob_path(key: str) -> str:
+    """Where remote datasets written before the one layout stored ``key`` (still read, never written)."""
+    validate_key(key)
     return f"media/{key[:2]}/{key}"
 
 
@@ -142,30 +203,32 @@ def freshen(writer: Writer, keys: Iterable[str]) -> None:
     """Give these blobs a recent modification time so a concurrent gc keeps them; raise if one is gone."""
 
     def _one(key: str) -> None:
-        path = blob_path(writer, key)
-        local = writer.local_path(path)
-        try:
-            if local is not None:
-                with translated(local):
-                    os.utime(local)
+        for path in (blob_path(key), legacy_blob_path(key)):
+            try:
+                _freshen_one(writer, path)
                 return
-            meta = writer.meta(path)
-            if meta.modified is None or meta.modified < time.time() - FRESH_SECONDS:
-                writer.set(path, writer.get(path))  # same bytes: readers see no change, the clock restarts
-        except StorageKeyNotFound as e:
-            raise DatasetError(
+            except StorageKeyNotFound:
+                continue
+        raise DatasetError(
                 f"media blob {key} that uncommitted rows reference is no longer stored (was it collected by "
                 "ds.gc() while this handle held it longer than the grace period?); nothing was published. "
                 "rollback() and append those rows again"
-            ) from e
+            )
 
     parallel_map(_one, sorted(set(keys)))
 
 
+def _freshen_one(writer: Writer, path: str) -> None:
+    local = writer.local_path(path)
+    if local is not None:
+        with translated(local):
+            os.utime(local)
+        return
+    meta = writer.meta(path)
+    if meta.modified is None or meta.modified < time.time() - FRESH_SECONDS:
+        writer.set(path, writer.get(path))  # same bytes: readers see no change, the clock restarts
+
+
 def media_store(writer: Writer) -> HashKeyStorage:
     """The blob store of a dataset rooted at ``writer``."""
-    media = writer.subdir("media")
-    local = media.local_path("")
-    if local is not None:
-        return HashKeyStorage(open_location(local))
-    return HashKeyStorage(WriterLocation(media))
+    return HashKeyStorage(MediaLocation(writer.subdir("media")))

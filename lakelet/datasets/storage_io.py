@@ -1,21 +1,25 @@
 """Reader and Writer: byte-level access to a dataset's folder on any fsspec backend.
 
 URLs: a local path, ``file://``, ``memory://``, ``s3://``, ``gcs://``/``gs://``,
-``azure://``/``az://``. Credentials use Deep Lake's keys (``aws_access_key_id``,
-``endpoint_url``, ``google_application_credentials``, ``azure_storage_key``...).
+``azure://``/``az://``, ``sftp://``. They are opened by :func:`lakelet.registry.open_tree`,
+the same registry (and the same backend clients, timeouts and error maps) that
+builds locations; credentials are Deep Lake's keys (``aws_access_key_id``,
+``endpoint_url``, ``google_application_credentials``, ``azure_storage_key``...)
+or the backend's own options, translated by :mod:`lakelet.credentials`.
 
 Writes that must not clobber (manifests, branch heads) go through
 :meth:`Writer.create`, which is create-only on every backend: ``os.link`` of a
-finished temporary file locally, a lock in memory, and a conditional put
+finished temporary file locally, a lock in memory, a conditional put
 (``If-None-Match: *`` / ``ifGenerationMatch=0`` / Azure ``overwrite=False``) on
-object stores. Parallel I/O is bounded by :func:`lakelet.config.concurrency`.
+object stores, and an upload to a temporary name renamed with SFTP's plain
+rename (which refuses an existing target) over SFTP. Parallel I/O is bounded by :func:`lakelet.config.concurrency`.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import os
+import posixpath
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -23,43 +27,23 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from ..config import concurrency
+from ..credentials import ALL_DEEPLAKE_NAMES
 from ..errors import (
-    InvalidArgument,
     InvalidPath,
-    StorageAccessDenied,
     StorageError,
-    StorageKeyNotFound,
     StorageNetworkConnectionError,
 )
 from ..locations.abc import ErrorMap, translate_errors
 from ..locations.fsspec_location import to_epoch
+from ..registry import Tree, open_tree
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-CRED_KEYS = frozenset(
-    {
-        "aws_access_key_id",
-        "aws_secret_access_key",
-        "aws_session_token",
-        "aws_region",
-        "endpoint_url",
-        "google_application_credentials",
-        "google_application_credentials_json",
-        "google_project",
-        "azure_storage_account",
-        "azure_storage_key",
-        "azure_storage_connection_string",
-        "azure_storage_sas_token",
-    }
-)
-_SCHEMES = {"file": "file", "memory": "memory", "mem": "memory", "s3": "s3", "gcs": "gcs", "gs": "gcs"}
-_SCHEMES.update({"azure": "azure", "az": "azure", "abfs": "azure"})
+CRED_KEYS = ALL_DEEPLAKE_NAMES
 _MEMORY_LOCK = threading.Lock()  # makes create-only atomic on fsspec's process-wide memory filesystem
 
 
@@ -78,123 +62,18 @@ class ResourceMeta:
     modified: float | None = None
 
 
-@dataclass(frozen=True)
-class Target:
-    """A parsed dataset URL: backend kind, fsspec filesystem and root path inside it."""
-
-    kind: str
-    fs: Any
-    root: str
-    url: str
+Target = Tree  # a parsed dataset URL: backend kind, fsspec filesystem and root path inside it
 
 
 # ------------------------------------------------------------------------------ URL parsing
-def parse_url(url: str | os.PathLike[str], creds: Mapping[str, Any] | None = None) -> Target:
-    """Resolve ``url`` and ``creds`` to a filesystem and a root path."""
-    creds = dict(creds or {})
-    unknown = set(creds) - CRED_KEYS
-    if unknown:
-        raise InvalidArgument(f"unknown creds keys {sorted(unknown)}; expected some of {sorted(CRED_KEYS)}")
-    text = os.fspath(url)
-    if not isinstance(text, str) or not text:
-        raise InvalidArgument(f"dataset URL must be a non-empty string, got {url!r}")
-    if "\x00" in text:
-        raise InvalidPath(f"dataset URL holds a NUL byte: {text!r}")
-    scheme = urlsplit(text).scheme.lower() if "://" in text else ""
-    if not scheme:
-        return _local(str(Path(text).expanduser().absolute()), text)
-    kind = _SCHEMES.get(scheme)
-    if kind is None:
-        raise InvalidArgument(f"unsupported dataset URL scheme {scheme!r} in {text!r}; use one of {sorted(_SCHEMES)}")
-    rest = text.split("://", 1)[1].strip("/")
-    _check_parts(rest, text)
-    if kind == "file":
-        return _local("/" + rest, text)
-    if kind == "memory":
-        import fsspec
+def parse_url(url: str | os.PathLike[str], creds: Mapping[str, Any] | None = None) -> Tree:
+    """Resolve ``url`` and ``creds`` to a filesystem and a root path (through the one registry).
 
-        return Target("memory", fsspec.filesystem("memory"), "/" + rest, text)
-    if not rest.split("/", 1)[0]:
-        raise InvalidArgument(f"{text!r} names no bucket/container")
-    return Target(kind, _cloud_fs(kind, creds), rest, text)
+    Local folders get :class:`~lakelet.datasets.localfs.LocalFS`: a cold open never imports fsspec.
+    """
+    from .localfs import LocalFS
 
-
-def _check_parts(rest: str, text: str) -> None:
-    for part in rest.split("/"):
-        if part in ("..", "."):
-            raise InvalidPath(f"dataset URL {text!r} must not contain '.' or '..' segments")
-
-
-def _local(path: str, text: str) -> Target:
-    from .localfs import LocalFS  # not fsspec's: its import alone would double a cold open (see localfs)
-
-    if any(part == ".." for part in Path(path).parts):
-        raise InvalidPath(f"dataset path {text!r} must not contain '..'")
-    return Target("local", LocalFS(), path.rstrip("/") or "/", text)
-
-
-def _import(module: str, extra: str) -> Any:
-    from .._optional import require
-
-    return require(module, extra=extra, what="this URL")
-
-
-def _cloud_fs(kind: str, creds: dict[str, Any]) -> Any:
-    if kind == "s3":
-        s3fs = _import("s3fs", "s3")
-        # no listing caches: other processes move branch heads, a cached listing would hide that
-        options: dict[str, Any] = {"skip_instance_cache": True, "use_listings_cache": False}
-        if "aws_access_key_id" in creds:
-            options["key"] = creds["aws_access_key_id"]
-            options["secret"] = creds.get("aws_secret_access_key")
-        if "aws_session_token" in creds:
-            options["token"] = creds["aws_session_token"]
-        if "endpoint_url" in creds:
-            options["endpoint_url"] = creds["endpoint_url"]
-        if "aws_region" in creds:
-            options["client_kwargs"] = {"region_name": creds["aws_region"]}
-        from ..locations._deadlines import remote_deadlines
-        from ..locations.s3 import bound_s3_requests
-
-        deadlines = remote_deadlines()  # [remote] of config.toml: a hung server fails, never hangs
-        options["config_kwargs"] = {
-            "connect_timeout": deadlines.connect_timeout,
-            "read_timeout": deadlines.read_timeout,
-            "retries": {"max_attempts": 2, "mode": "standard"},
-        }
-        fs = s3fs.S3FileSystem(**options)
-        bound_s3_requests(fs, deadlines, creds.get("endpoint_url") or "AWS S3")
-        return fs
-    if kind == "gcs":
-        _import("gcsfs", "gcs")
-        from gcsfs.core import GCSFileSystem  # the plain class: no gRPC bucket-layout probe
-
-        options = {"skip_instance_cache": True, "use_listings_cache": False}
-        if "google_application_credentials_json" in creds:
-            token = creds["google_application_credentials_json"]
-            options["token"] = json.loads(token) if isinstance(token, str) else dict(token)
-        elif "google_application_credentials" in creds:
-            options["token"] = str(creds["google_application_credentials"])
-        elif "endpoint_url" in creds:
-            options["token"] = "anon"  # an emulator without credentials
-        if "endpoint_url" in creds:
-            options["endpoint_url"] = creds["endpoint_url"]
-        if "google_project" in creds:
-            options["project"] = creds["google_project"]
-        return GCSFileSystem(**options)
-    _import("adlfs", "azure")
-    from adlfs import AzureBlobFileSystem
-
-    options = {"skip_instance_cache": True, "use_listings_cache": False}
-    if "azure_storage_connection_string" in creds:
-        options["connection_string"] = creds["azure_storage_connection_string"]
-    if "azure_storage_account" in creds:
-        options["account_name"] = creds["azure_storage_account"]
-    if "azure_storage_key" in creds:
-        options["account_key"] = creds["azure_storage_key"]
-    if "azure_storage_sas_token" in creds:
-        options["sas_token"] = creds["azure_storage_sas_token"]
-    return AzureBlobFileSystem(**options)
+    return open_tree(url, creds, local_fs=LocalFS)
 
 
 # ------------------------------------------------------------------------------ errors
@@ -213,54 +92,29 @@ def translated(where: str, kind: str = "local") -> Iterator[None]:
 
 @functools.cache
 def _error_map(kind: str) -> tuple[ErrorMap, Callable[[BaseException], type[StorageError] | None] | None]:
-    """Backend exception types -> lakelet errors, as lakelet.locations.{s3,gcs,azure} map them."""
+    """The backend's error map: the very functions its location uses (lakelet.locations.<backend>)."""
     if kind == "local":
         return (), None  # OSErrors only: no fsspec import for a local folder (see localfs)
     from fsspec.exceptions import FSTimeoutError
 
     timeouts: ErrorMap = ((FSTimeoutError, StorageNetworkConnectionError),)
     if kind == "s3":
-        return _s3_errors(timeouts)
+        from ..locations.s3 import classify_s3_error, s3_error_map
+
+        return (*s3_error_map(), *timeouts), classify_s3_error
     if kind == "gcs":
-        import aiohttp
-        from gcsfs.retry import HttpError
+        from ..locations.gcs import classify_gcs_error, gcs_error_map
 
-        def _gcs(error: BaseException) -> type[StorageError] | None:
-            if isinstance(error, HttpError):
-                return _BY_STATUS.get(getattr(error, "code", None))  # type: ignore[arg-type]
-            return None
-
-        network = (aiohttp.ClientConnectionError, aiohttp.ServerTimeoutError)
-        return ((network, StorageNetworkConnectionError), *timeouts), _gcs
+        return (*gcs_error_map(), *timeouts), classify_gcs_error
     if kind == "azure":
-        import azure.core.exceptions as a
+        from ..locations.azure import azure_error_map, classify_azure_error
 
-        extra: ErrorMap = (
-            ((a.ServiceRequestError, a.ServiceResponseError), StorageNetworkConnectionError),
-            ((a.ClientAuthenticationError,), StorageAccessDenied),
-            ((a.ResourceNotFoundError,), StorageKeyNotFound),
-        )
+        return (*azure_error_map(), *timeouts), classify_azure_error
+    if kind == "sftp":
+        from ..locations.sftp import classify_sftp_error, sftp_error_map
 
-        def _azure(error: BaseException) -> type[StorageError] | None:
-            if isinstance(error, a.HttpResponseError):
-                return _BY_STATUS.get(error.status_code)  # type: ignore[arg-type]
-            return None
-
-        return (*extra, *timeouts), _azure
+        return (*sftp_error_map(), *timeouts), classify_sftp_error
     return (), None
-
-
-_BY_STATUS: dict[int, type[StorageError]] = {
-    401: StorageAccessDenied,
-    403: StorageAccessDenied,
-    404: StorageKeyNotFound,
-}
-
-
-def _s3_errors(timeouts: ErrorMap) -> tuple[ErrorMap, Callable[[BaseException], type[StorageError] | None]]:
-    from ..locations.s3 import classify_s3_error, s3_error_map
-
-    return (*s3_error_map(), *timeouts), classify_s3_error
 
 
 def _meta(path: str, info: Mapping[str, Any]) -> ResourceMeta:
@@ -385,6 +239,8 @@ class Writer(Reader):
         with translated(full, self.kind):
             if self.kind == "local":
                 self._local_write(full, data, create_only=False)
+            elif self.kind == "sftp":
+                sftp_put(self.fs, full, data, create_only=False)
             else:
                 self.fs.pipe_file(full, bytes(data))
 
@@ -398,6 +254,8 @@ class Writer(Reader):
                 elif self.kind == "memory":
                     with _MEMORY_LOCK:
                         self.fs.pipe_file(full, bytes(data), mode="create")
+                elif self.kind == "sftp":
+                    sftp_put(self.fs, full, data, create_only=True)
                 else:
                     self.fs.pipe_file(full, bytes(data), mode="create")
             except FileExistsError:
@@ -445,6 +303,43 @@ class Writer(Reader):
         return Reader(self._target, self.path[len(self._target.root) :])
 
 
+def sftp_put(fs: Any, full: str, data: bytes | bytearray | memoryview, *, create_only: bool) -> None:
+    """Upload to a hidden temporary beside ``full``, then rename it into place.
+
+    Create-only uses SFTP's plain rename, which OpenSSH implements with link():
+    it refuses an existing target, so of two racing writers exactly one wins
+    (``FileExistsError`` for the other). Otherwise ``posix-rename`` replaces atomically.
+    """
+    import asyncssh
+    from fsspec.asyn import sync
+
+    folder = posixpath.dirname(full)
+    tmp = f"{folder}/.tmp-{uuid.uuid4().hex}"
+
+    async def put() -> None:
+        await fs._makedirs(folder, exist_ok=True)
+        async with fs._pool.get() as channel:  # sshfs has no public rename without replace
+            try:
+                async with channel.open(tmp, "wb") as f:
+                    await f.write(bytes(data))
+                if not create_only:
+                    await channel.posix_rename(tmp, full)
+                    return
+                try:
+                    await channel.rename(tmp, full)
+                except asyncssh.SFTPFailure:
+                    if await channel.exists(full):
+                        raise FileExistsError(full) from None
+                    raise
+            finally:
+                try:
+                    await channel.remove(tmp)
+                except asyncssh.SFTPNoSuchFile:
+                    pass  # renamed into place: nothing left behind
+
+    sync(fs.loop, put)
+
+
 def parallel_map(fn: Callable[[T], R], items: list[T]) -> list[R]:
     """``[fn(x) for x in items]`` on up to ``concurrency()`` threads, in order; errors propagate."""
     if len(items) <= 1:
@@ -453,4 +348,4 @@ def parallel_map(fn: Callable[[T], R], items: list[T]) -> list[R]:
         return list(pool.map(fn, items))
 
 
-__all__ = ["Reader", "ResourceMeta", "StorageError", "Target", "Writer", "parallel_map", "parse_url"]
+__all__ = ["Reader", "ResourceMeta", "StorageError", "Target", "Writer", "parallel_map", "parse_url", "sftp_put"]

@@ -18,7 +18,7 @@ from ..errors import (
     StorageKeyNotFound,
     StorageNetworkConnectionError,
 )
-from .abc import Blob
+from .abc import Blob, ErrorMap
 from .fsspec_location import FsspecLocation, require, split_root
 
 
@@ -75,26 +75,14 @@ class Azure(FsspecLocation):
         self.account_name = fs.account_name or getattr(fs.service_client, "account_name", None)
         root = f"{container}/{self.prefix}" if self.prefix else container
         super().__init__(fs, root, max_size=max_size)
-        errors = self._azure
-        self.extra_errors = (
-            ((errors.ServiceRequestError, errors.ServiceResponseError), StorageNetworkConnectionError),
-            ((errors.ClientAuthenticationError,), StorageAccessDenied),
-            ((errors.ResourceNotFoundError,), StorageKeyNotFound),
-        )
+        self.extra_errors = azure_error_map()
 
     @property
     def url(self) -> str:
         return f"az://{self.root}"
 
     def classify(self, error: BaseException) -> type[StorageError] | None:
-        if isinstance(error, self._azure.HttpResponseError):
-            if error.status_code in (401, 403):
-                return StorageAccessDenied
-            if error.status_code == 404:
-                return StorageKeyNotFound
-        if type(error).__name__ == "FSTimeoutError":
-            return StorageNetworkConnectionError
-        return None
+        return classify_azure_error(error)
 
     def _publish(self, path: str, blob: Blob) -> None:
         try:
@@ -137,6 +125,31 @@ class Azure(FsspecLocation):
         return d
 
 
+def azure_error_map() -> ErrorMap:
+    """azure-core's connection, credential and not-found errors (one map for every layer)."""
+    import azure.core.exceptions as errors
+
+    return (
+        ((errors.ServiceRequestError, errors.ServiceResponseError), StorageNetworkConnectionError),
+        ((errors.ClientAuthenticationError,), StorageAccessDenied),
+        ((errors.ResourceNotFoundError,), StorageKeyNotFound),
+    )
+
+
+def classify_azure_error(error: BaseException) -> type[StorageError] | None:
+    """The lakelet error for an Azure HTTP status or an fsspec timeout."""
+    from azure.core.exceptions import HttpResponseError
+
+    if isinstance(error, HttpResponseError):
+        if error.status_code in (401, 403):
+            return StorageAccessDenied
+        if error.status_code == 404:
+            return StorageKeyNotFound
+    if type(error).__name__ == "FSTimeoutError":
+        return StorageNetworkConnectionError
+    return None
+
+
 def _bound_retries(client: Any, retries: int) -> None:
     """Cap the Azure SDK's retries: its default (10 retries, backoff from 15 s, base 3)
     stalls a call to a dead endpoint for minutes. adlfs offers no option for this, so
@@ -169,4 +182,4 @@ def from_url(url: str, **options: Any) -> Azure:
     return Azure(container, prefix=parts.path, **options)
 
 
-__all__ = ["Azure", "from_url"]
+__all__ = ["Azure", "azure_error_map", "classify_azure_error", "from_url"]

@@ -17,8 +17,14 @@ import os
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ..errors import InvalidArgument, StorageError, StorageNetworkConnectionError
-from .abc import Blob
+from ..errors import (
+    InvalidArgument,
+    StorageAccessDenied,
+    StorageError,
+    StorageKeyNotFound,
+    StorageNetworkConnectionError,
+)
+from .abc import Blob, ErrorMap
 from .fsspec_location import FsspecLocation, require, split_root
 
 _HNS_FLAG = "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"
@@ -54,7 +60,7 @@ class GCS(FsspecLocation):
         os.environ.setdefault(_HNS_FLAG, "false")  # must precede the first import of gcsfs
         gcsfs = require("gcsfs", "gcs")
         self._http_error = require("gcsfs.retry", "gcs").HttpError
-        aiohttp = require("aiohttp", "gcs")
+        require("aiohttp", "gcs")
         self.bucket = bucket
         self.prefix = split_root(prefix)
         self.endpoint_url = endpoint_url
@@ -67,18 +73,14 @@ class GCS(FsspecLocation):
         fs = _filesystem_class(gcsfs, retries)(skip_instance_cache=True, use_listings_cache=False, **kwargs)
         root = f"{bucket}/{self.prefix}" if self.prefix else bucket
         super().__init__(fs, root, max_size=max_size)
-        self.extra_errors = (
-            ((aiohttp.ClientConnectionError, aiohttp.ServerTimeoutError), StorageNetworkConnectionError),
-        )
+        self.extra_errors = gcs_error_map()
 
     @property
     def url(self) -> str:
         return f"gs://{self.root}"
 
     def classify(self, error: BaseException) -> type[StorageError] | None:
-        if type(error).__name__ == "FSTimeoutError":
-            return StorageNetworkConnectionError
-        return None
+        return classify_gcs_error(error)
 
     def _publish(self, path: str, blob: Blob) -> None:
         try:
@@ -110,6 +112,29 @@ class GCS(FsspecLocation):
         d = super().describe()
         d.update(bucket=self.bucket, prefix=self.prefix, endpoint_url=self.endpoint_url)
         return d
+
+
+def gcs_error_map() -> ErrorMap:
+    """aiohttp's connection and timeout errors, as lakelet storage errors (one map for every layer)."""
+    import aiohttp
+
+    return (((aiohttp.ClientConnectionError, aiohttp.ServerTimeoutError), StorageNetworkConnectionError),)
+
+
+_BY_STATUS: dict[int, type[StorageError]] = {
+    401: StorageAccessDenied,
+    403: StorageAccessDenied,
+    404: StorageKeyNotFound,
+}
+
+
+def classify_gcs_error(error: BaseException) -> type[StorageError] | None:
+    """The lakelet error for a gcsfs ``HttpError`` status or an fsspec timeout."""
+    if type(error).__name__ == "FSTimeoutError":
+        return StorageNetworkConnectionError
+    if type(error).__name__ == "HttpError" and type(error).__module__.startswith("gcsfs"):
+        return _BY_STATUS.get(getattr(error, "code", None))  # type: ignore[arg-type]
+    return None
 
 
 @functools.cache
@@ -144,4 +169,4 @@ def from_url(url: str, **options: Any) -> GCS:
     return GCS(parts.netloc, prefix=parts.path, **options)
 
 
-__all__ = ["GCS", "from_url"]
+__all__ = ["GCS", "classify_gcs_error", "from_url", "gcs_error_map"]

@@ -35,7 +35,7 @@ from ..errors import (
     StorageKeyNotFound,
     StorageNetworkConnectionError,
 )
-from .abc import Blob
+from .abc import Blob, ErrorMap
 from .fsspec_location import FsspecLocation, require
 
 _COPY_CHUNK = 4 * 2**20
@@ -96,14 +96,7 @@ class SFTP(FsspecLocation):
             return sshfs.SSHFileSystem(host, skip_instance_cache=True, **connect)
 
         super().__init__(factory, posixpath.normpath(root), max_size=max_size)
-        errors = self._asyncssh
-        self.extra_errors = (
-            ((errors.PermissionDenied, errors.HostKeyNotVerifiable), StorageAccessDenied),
-            ((errors.SFTPNoSuchFile,), StorageKeyNotFound),
-            ((errors.SFTPPermissionDenied,), StorageAccessDenied),
-            ((errors.ConnectionLost, errors.DisconnectError, errors.ChannelOpenError), StorageNetworkConnectionError),
-            ((errors.SFTPConnectionLost, errors.SFTPNoConnection), StorageNetworkConnectionError),
-        )
+        self.extra_errors = sftp_error_map()
 
     @property
     def url(self) -> str:
@@ -111,9 +104,7 @@ class SFTP(FsspecLocation):
         return f"{self.kind}://{user}{self.host}:{self.port}{self.root}"
 
     def classify(self, error: BaseException) -> type[StorageError] | None:
-        if isinstance(error, OSError) and error.errno is None and "timed out" in str(error).lower():
-            return StorageNetworkConnectionError
-        return None
+        return classify_sftp_error(error)
 
     # ------------------------------------------------------------------ writes
     def _publish(self, path: str, blob: Blob) -> None:
@@ -225,6 +216,26 @@ class SCP(SFTP):
     kind = "scp"
 
 
+def sftp_error_map() -> ErrorMap:
+    """asyncssh's connection, permission and missing-file errors (one map for every layer)."""
+    import asyncssh as errors
+
+    return (
+        ((errors.PermissionDenied, errors.HostKeyNotVerifiable), StorageAccessDenied),
+        ((errors.SFTPNoSuchFile,), StorageKeyNotFound),
+        ((errors.SFTPPermissionDenied,), StorageAccessDenied),
+        ((errors.ConnectionLost, errors.DisconnectError, errors.ChannelOpenError), StorageNetworkConnectionError),
+        ((errors.SFTPConnectionLost, errors.SFTPNoConnection), StorageNetworkConnectionError),
+    )
+
+
+def classify_sftp_error(error: BaseException) -> type[StorageError] | None:
+    """A connect timeout that asyncssh reports as a bare OSError."""
+    if isinstance(error, OSError) and error.errno is None and "timed out" in str(error).lower():
+        return StorageNetworkConnectionError
+    return None
+
+
 def _known_hosts(value: str | os.PathLike[str] | bool | None) -> Any:
     if value is False:
         return None  # asyncssh: no host key check
@@ -263,4 +274,4 @@ def scp_from_url(url: str, **options: Any) -> SCP:
     return location
 
 
-__all__ = ["SCP", "SFTP", "from_url", "scp_from_url"]
+__all__ = ["SCP", "SFTP", "classify_sftp_error", "from_url", "scp_from_url", "sftp_error_map"]

@@ -146,7 +146,7 @@ def test_deduplicated_media_survives_while_referenced(target):
     tmp = L.open(url, creds=creds, branch="tmp")
     tmp.append({"n": 9, "img": b"only-on-tmp"})
     tmp.commit("tmp")
-    shared, only_tmp = (blob_path(writer, hashlib.sha256(v).hexdigest()) for v in (b"shared", b"only-on-tmp"))
+    shared, only_tmp = (blob_path(hashlib.sha256(v).hexdigest()) for v in (b"shared", b"only-on-tmp"))
 
     assert L.open(url, creds=creds).gc(grace_period=0).deleted == ()
     ds.delete_branch("tmp")
@@ -184,7 +184,7 @@ def test_commit_freshens_an_old_orphan_blob_it_deduplicated(tmp_path):
     ds = L.create(url, schema=SCHEMA)
     ds.append({"n": 1, "img": b"orphan"})
     ds.rollback()  # the blob stays, unreferenced
-    path = ds._writer.local_path(blob_path(ds._writer, hashlib.sha256(b"orphan").hexdigest()))
+    path = ds._writer.local_path(blob_path(hashlib.sha256(b"orphan").hexdigest()))
     two_hours_ago = time.time() - 7200
     os.utime(path, (two_hours_ago, two_hours_ago))
 
@@ -203,7 +203,7 @@ def test_commit_refuses_when_gc_took_a_blob_it_relies_on(target):
     ds.rollback()
     ds.append({"n": 1, "img": b"orphan"})  # deduplicated against the unreferenced blob
     report = L.open(url, creds=creds).gc(grace_period=0)  # nothing references the blob yet: collected
-    assert blob_path(ds._writer, hashlib.sha256(b"orphan").hexdigest()) in report.deleted
+    assert blob_path(hashlib.sha256(b"orphan").hexdigest()) in report.deleted
     head = L.open(url, creds=creds).version
     with pytest.raises(L.DatasetError, match="no longer stored"):
         ds.commit("would dangle")
