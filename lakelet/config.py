@@ -1,11 +1,19 @@
 """The one explicit configuration object.
 
-Environment variables are read once, at the edge, into a :class:`Config`; code
-asks :func:`get_config` for the current one, and tests or notebooks override it
-for a block with :func:`config_set`::
+Environment variables and ``config.toml`` are read at the edge into a
+:class:`Config`; code asks :func:`get_config` for the current one, and tests or
+notebooks override fields for a block with :func:`config_set`::
 
     with lakelet.config_set(home="/tmp/lake"):
         ...
+
+The config follows the user: a process that changes ``LAKELET_HOME`` (or
+``LAKELET_CACHE_KEY``/``LAKELET_CONCURRENCY``), or whose ``config.toml`` is
+edited, sees the change at its next :func:`get_config` (every storage use asks).
+That costs one ``stat`` of ``config.toml`` per call, compared as
+``(mtime_ns, size)``; the file is parsed again only when that changed. Fields
+set explicitly (:func:`config_set`, :func:`set_concurrency`, :func:`set_config`)
+stay as set.
 
 ``$LAKELET_HOME/config.toml`` (optional) holds the lake topology and the
 environments of the named primitives; see ``docs/architecture.md``.
@@ -93,58 +101,96 @@ def _positive_int(value: Any, what: str) -> int:
     return number
 
 
+_WATCHED = ("LAKELET_HOME", "LAKELET_CACHE_KEY", "LAKELET_CONCURRENCY")
+_FIELDS = tuple(f.name for f in dataclasses.fields(Config))
+
+
 class _Holder:
-    """Holds the current Config; the only process-wide mutable state lakelet has."""
+    """The current Config and what it was read from; the only process-wide mutable state lakelet has."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.current: Config | None = None
+        #: (watched environment variables, config.toml's (mtime_ns, size) or None) when ``current`` was made
+        self.stamp: tuple[Any, ...] | None = None
+        #: fields set explicitly; they win over the environment and config.toml
+        self.overrides: dict[str, Any] = {}
 
 
 _holder = _Holder()
 
 
+def _stamp(overrides: dict[str, Any]) -> tuple[Any, ...]:
+    env = tuple(os.environ.get(name) for name in _WATCHED)
+    home = overrides.get("home") or Path(os.environ.get("LAKELET_HOME") or "~/.lakelet").expanduser()
+    try:
+        st = os.stat(Path(home) / "config.toml")
+        file: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        file = None  # no config.toml (or no home yet): defaults
+    return env, str(home), file
+
+
+def _build(overrides: dict[str, Any]) -> Config:
+    if len(overrides) == len(_FIELDS):
+        return Config(**overrides)  # everything pinned (set_config): nothing to read
+    env = dict(os.environ)
+    if "home" in overrides:
+        env["LAKELET_HOME"] = str(overrides["home"])
+    return dataclasses.replace(load_config(env), **overrides)
+
+
 def get_config() -> Config:
-    """The current configuration (loaded from the environment on first use)."""
+    """The current configuration: re-read when the environment or config.toml changed since last asked."""
     with _holder.lock:
-        if _holder.current is None:
-            _holder.current = load_config()
+        stamp = _stamp(_holder.overrides)
+        if _holder.current is None or stamp != _holder.stamp:
+            _holder.current = _build(_holder.overrides)  # raises on a bad config.toml: retried next call
+            _holder.stamp = stamp
         return _holder.current
 
 
-def set_config(config: Config) -> None:
-    """Replace the current configuration for the rest of the process."""
+def _set_overrides(overrides: dict[str, Any]) -> None:
     with _holder.lock:
-        _holder.current = config
+        _holder.overrides = overrides
+        _holder.current = None
+
+
+def set_config(config: Config) -> None:
+    """Replace the current configuration for the rest of the process (every field stays as given)."""
+    _set_overrides({name: getattr(config, name) for name in _FIELDS})
 
 
 def reload_config() -> Config:
-    """Re-read environment variables and config.toml."""
-    config = load_config()
-    set_config(config)
-    return config
+    """Forget explicit settings and re-read environment variables and config.toml."""
+    _set_overrides({})
+    return get_config()
 
 
 @contextlib.contextmanager
 def config_set(**changes: Any) -> Iterator[Config]:
     """Override fields of the current config inside a ``with`` block.
 
-    ``home=`` also re-reads that home's config.toml unless ``data=`` is given.
+    ``home=`` also switches to that home's config.toml (followed like the default
+    one) unless ``data=`` is given.
     """
-    old = get_config()
+    unknown = sorted(set(changes) - set(_FIELDS))
+    if unknown:
+        raise InvalidArgument(f"config_set got unknown settings {unknown}; known: {list(_FIELDS)}")
     if "home" in changes:
         changes["home"] = Path(changes["home"]).expanduser()
-        if "data" not in changes:
-            env = dict(os.environ, LAKELET_HOME=str(changes["home"]))
-            changes["data"] = load_config(env).data
     if "concurrency" in changes:
         changes["concurrency"] = _positive_int(changes["concurrency"], "concurrency")
-    new = dataclasses.replace(old, **changes)
-    set_config(new)
+    with _holder.lock:
+        old = dict(_holder.overrides)
+    new = {**old, **changes}
+    if "home" in changes and "data" not in changes:
+        new.pop("data", None)  # follow the new home's config.toml
+    _set_overrides(new)
     try:
-        yield new
+        yield get_config()
     finally:
-        set_config(old)
+        _set_overrides(old)
 
 
 def concurrency() -> int:
@@ -154,4 +200,7 @@ def concurrency() -> int:
 
 def set_concurrency(n: int) -> None:
     """Bound lakelet's parallel I/O (uploads, downloads, copies) to ``n`` operations."""
-    set_config(dataclasses.replace(get_config(), concurrency=_positive_int(n, "concurrency")))
+    n = _positive_int(n, "concurrency")
+    with _holder.lock:
+        overrides = {**_holder.overrides, "concurrency": n}
+    _set_overrides(overrides)

@@ -67,6 +67,7 @@ class CacheStore:
     def __init__(self, storage: StorageLike | None) -> None:
         self._spec = storage
         self._storage: HashKeyStorage | None = storage if isinstance(storage, HashKeyStorage) else None
+        self._lake: Any = None  # the lake spec _storage was opened from, when no storage was given
         self._entries: EntryStore | None = None
         self._origin: tuple[Any, str] = (None, "")
         self._leases: dict[str, tuple[RedisLease, Any]] = {}  # address -> (our cross-machine lease, its level)
@@ -77,15 +78,20 @@ class CacheStore:
 
     @property
     def storage(self) -> HashKeyStorage:
+        if self._spec is None:  # the configured lake: follow LAKELET_HOME / config.toml when they change
+            lake = get_config().lake_spec
+            if self._storage is None or lake != self._lake:
+                self._storage, self._lake = open_storage(lake), lake
+            return self._storage
         if self._storage is None:
             self._storage = open_storage(self._spec)
         return self._storage
 
     @property
     def entries(self) -> EntryStore:
-        secret = get_config().cache_key
-        if self._entries is None or self._entries.secret != (secret or None):
-            self._entries = EntryStore(self.storage, secret)
+        secret, storage = get_config().cache_key, self.storage
+        if self._entries is None or self._entries.secret != (secret or None) or self._entries.storage is not storage:
+            self._entries = EntryStore(storage, secret)
         return self._entries
 
     @property
