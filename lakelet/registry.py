@@ -291,14 +291,20 @@ class Tree:
 
 
 def open_tree(
-    url: str | os.PathLike[str], creds: Mapping[str, Any] | None = None, *, local_fs: Callable[[], Any] | None = None
+    url: str | os.PathLike[str],
+    creds: Mapping[str, Any] | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+    *,
+    local_fs: Callable[[], Any] | None = None,
 ) -> Tree:
     """The folder ``url`` names, with ``creds`` (Deep Lake names or the backend's own options).
 
-    ``local_fs`` makes the filesystem object of a local folder (default fsspec's
-    ``LocalFileSystem``; datasets pass their fsspec-free ``LocalFS`` so a cold open stays fast).
-
-    Bad input raises :class:`InvalidArgument`/:class:`InvalidPath` naming it, before any I/O.
+    ``storage_options`` (e.g. an environment's ``[storage_options]`` table) may use
+    either vocabulary too; names lakelet does not know pass on to the backend's
+    client as they are. ``local_fs`` makes the filesystem object of a local folder
+    (default fsspec's ``LocalFileSystem``; datasets pass their fsspec-free ``LocalFS``
+    so a cold open stays fast). Bad input raises :class:`InvalidArgument`/:class:`InvalidPath`
+    naming it, before any I/O.
     """
     text = os.fspath(url) if isinstance(url, str | os.PathLike) else url
     if not isinstance(text, str) or not text:
@@ -311,6 +317,10 @@ def open_tree(
         schemes = "a path, file://, memory://, s3://, gs://, gcs://, az://, azure://, abfs://, sftp://"
         raise InvalidArgument(f"unsupported URL scheme {scheme!r} in {text!r}; use {schemes}")
     options = location_options(backend, creds)
+    if storage_options:
+        if not isinstance(storage_options, Mapping):
+            raise InvalidArgument(f"storage_options must be a dict, got {type(storage_options).__name__}")
+        options.update(translate(backend, storage_options))
     rest = text.split("://", 1)[1].split("?", 1)[0] if scheme else text
     if any(part == ".." for part in Path(rest).parts) or (scheme and "." in rest.split("/")):
         raise InvalidPath(f"storage URL {text!r} must not contain '.' or '..' segments")

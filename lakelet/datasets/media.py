@@ -28,6 +28,7 @@ from typing import Any
 from .._hashing import validate_key
 from ..errors import StorageKeyNotFound
 from ..hashstore import HashKeyStorage
+from ..locations._records import record_bytes, validate_record_name, validate_record_prefix
 from ..locations.abc import Blob, EntryInfo, Location, ReadValue
 from ..registry import open_location
 from .errors import DatasetError
@@ -37,6 +38,7 @@ from .storage_io import Writer, parallel_map, translated
 FRESH_SECONDS = 300.0
 _HEX2 = re.compile(r"[0-9a-f]{2}")
 _HEX62 = re.compile(r"[0-9a-f]{62}")
+_RECORDS = ".records"  # named records beside the media, as on a Disk
 
 
 class MediaLocation(Location):
@@ -141,6 +143,39 @@ class MediaLocation(Location):
 
     def staging_dir(self) -> Path | None:
         return self._disk.staging_dir() if self._disk is not None else None
+
+    # ------------------------------------------------------------------ named records (Disk's layout)
+    def read_record(self, name: str) -> bytes:
+        if self._disk is not None:
+            return self._disk.read_record(name)
+        try:
+            return self.media.get(f"{_RECORDS}/{validate_record_name(name)}")
+        except StorageKeyNotFound:
+            raise StorageKeyNotFound("no such record", location=self, key=name) from None
+
+    def write_record(self, name: str, data: bytes, *, replace: bool = False) -> bool:
+        if self._disk is not None:
+            return self._disk.write_record(name, data, replace=replace)
+        path, data = f"{_RECORDS}/{validate_record_name(name)}", record_bytes(data, name)
+        if replace:
+            self.media.set(path, data)  # one PUT / an atomic rename: never briefly missing
+            return True
+        return self.media.create(path, data)
+
+    def delete_record(self, name: str) -> bool:
+        if self._disk is not None:
+            return self._disk.delete_record(name)
+        return self._remove(f"{_RECORDS}/{validate_record_name(name)}")
+
+    def list_records(self, prefix: str = "") -> Iterator[str]:
+        if self._disk is not None:
+            yield from self._disk.list_records(prefix)
+            return
+        validate_record_prefix(prefix)
+        for meta in self.media.walk(_RECORDS):
+            name = meta.path.removeprefix(f"{_RECORDS}/")
+            if name.startswith(prefix) and not name.rsplit("/", 1)[-1].startswith(".tmp-"):
+                yield name
 
 
 class TrackedBlobs:

@@ -1,5 +1,11 @@
 """``CloudBucketMount``: a prefix of an S3, GCS or Azure bucket with the Volume file API.
 
+The bucket is opened by the one registry (:func:`lakelet.registry.open_tree`):
+the same clients, timeouts and credential names as locations and datasets. A
+``secret`` holds environment-style names (``AWS_ACCESS_KEY_ID``,
+``SERVICE_ACCOUNT_JSON``, ``AZURE_STORAGE_KEY``...; see
+:func:`lakelet.credentials.creds_from_secret`).
+
 ``read_only=True`` (the default) is enforced: every write method, and the
 ``fs`` view, raise :class:`~lakelet.errors.ReadOnlyLocation`.
 
@@ -14,20 +20,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import fsspec
-
-from ..errors import InvalidArgument, MissingDependency
+from ..credentials import creds_from_secret
+from ..errors import InvalidArgument
+from ..registry import open_tree
 from .names import normalize_path
 from .secret import Secret
 from .tree import FsTree, TreeMethods
-
-
-def _filesystem(protocol: str, extra: str, **options: Any) -> Any:
-    try:
-        # no listings cache: a bucket changes under our feet
-        return fsspec.filesystem(protocol, skip_instance_cache=True, use_listings_cache=False, **options)
-    except ImportError as e:
-        raise MissingDependency(f'{protocol}:// buckets need an extra: pip install "lakelet[{extra}]"') from e
 
 
 def _prefix(bucket: str, key_prefix: str) -> str:
@@ -37,12 +35,24 @@ def _prefix(bucket: str, key_prefix: str) -> str:
     return f"{bucket}/{prefix}" if prefix else bucket
 
 
+def _secret_creds(secret: Secret | None) -> dict[str, Any]:
+    if secret is not None and not isinstance(secret, Secret):
+        raise InvalidArgument(f"secret must be a lakelet Secret, got {type(secret).__name__}")
+    return creds_from_secret(secret) if secret is not None else {}
+
+
 class CloudBucketMount(TreeMethods):
     """A bucket prefix exposed like a Volume (``listdir``, ``read_file``, ``fs``, ``mount()``...)."""
 
     def __init__(self, fs: Any, root: str, url: str, *, read_only: bool = True) -> None:
         self.url, self.read_only = url, read_only
         self._tree = FsTree(fs, root, f"CloudBucketMount({url!r})", read_only=read_only)
+
+    @classmethod
+    def _open(cls, url: str, creds: dict[str, Any], read_only: bool) -> CloudBucketMount:
+        """Through the one registry: the backend's own client, timeouts and credential names."""
+        tree = open_tree(url, creds)
+        return cls(tree.fs, tree.root, url, read_only=read_only)
 
     def __repr__(self) -> str:
         return f"CloudBucketMount({self.url!r}, read_only={self.read_only})"
@@ -60,18 +70,10 @@ class CloudBucketMount(TreeMethods):
         """An S3 (or S3-compatible, with ``bucket_endpoint_url``) bucket; credentials from
         ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``/``AWS_SESSION_TOKEN``/``AWS_REGION``
         in ``secret``, else the usual AWS chain."""
-        s = secret or Secret({})
-        options: dict[str, Any] = {}
-        if "AWS_ACCESS_KEY_ID" in s:
-            options.update(key=s["AWS_ACCESS_KEY_ID"], secret=s.get("AWS_SECRET_ACCESS_KEY"))
-        if "AWS_SESSION_TOKEN" in s:
-            options["token"] = s["AWS_SESSION_TOKEN"]
+        creds = _secret_creds(secret)
         if bucket_endpoint_url:
-            options["endpoint_url"] = bucket_endpoint_url
-        if "AWS_REGION" in s and s["AWS_REGION"] != "us-east-1":
-            options["client_kwargs"] = {"region_name": s["AWS_REGION"]}
-        root = _prefix(bucket_name, key_prefix)
-        return cls(_filesystem("s3", "s3", **options), root, f"s3://{root}", read_only=read_only)
+            creds["endpoint_url"] = bucket_endpoint_url
+        return cls._open(f"s3://{_prefix(bucket_name, key_prefix)}", creds, read_only)
 
     @classmethod
     def from_gcs_bucket(
@@ -84,15 +86,10 @@ class CloudBucketMount(TreeMethods):
         bucket_endpoint_url: str | None = None,
     ) -> CloudBucketMount:
         """A Google Cloud Storage bucket; ``secret`` may hold ``SERVICE_ACCOUNT_JSON`` (a key file's content)."""
-        options: dict[str, Any] = {}
-        if secret is not None and "SERVICE_ACCOUNT_JSON" in secret:
-            import json
-
-            options["token"] = json.loads(secret["SERVICE_ACCOUNT_JSON"])
+        creds = _secret_creds(secret)
         if bucket_endpoint_url:
-            options["endpoint_url"] = bucket_endpoint_url
-        root = _prefix(bucket_name, key_prefix)
-        return cls(_filesystem("gcs", "gcs", **options), root, f"gs://{root}", read_only=read_only)
+            creds["endpoint_url"] = bucket_endpoint_url
+        return cls._open(f"gs://{_prefix(bucket_name, key_prefix)}", creds, read_only)
 
     @classmethod
     def from_azure_blob_storage(
@@ -106,14 +103,12 @@ class CloudBucketMount(TreeMethods):
     ) -> CloudBucketMount:
         """An Azure Blob Storage container; ``secret`` may hold ``AZURE_STORAGE_CONNECTION_STRING``
         or ``AZURE_STORAGE_KEY``."""
-        options: dict[str, Any] = {"account_name": account_name}
-        if secret is not None:
-            if "AZURE_STORAGE_CONNECTION_STRING" in secret:
-                options = {"connection_string": secret["AZURE_STORAGE_CONNECTION_STRING"]}
-            elif "AZURE_STORAGE_KEY" in secret:
-                options["account_key"] = secret["AZURE_STORAGE_KEY"]
-        root = _prefix(container_name, key_prefix)
-        return cls(_filesystem("az", "azure", **options), root, f"az://{account_name}/{root}", read_only=read_only)
+        creds = _secret_creds(secret)
+        if "azure_storage_connection_string" not in creds:
+            creds["azure_storage_account"] = account_name
+        mount = cls._open(f"az://{_prefix(container_name, key_prefix)}", creds, read_only)
+        mount.url = f"az://{account_name}/{_prefix(container_name, key_prefix)}"
+        return mount
 
 
 __all__ = ["CloudBucketMount"]

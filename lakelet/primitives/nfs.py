@@ -10,11 +10,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 import fsspec
 
-from ..errors import InvalidArgument, MissingDependency
+from ..errors import InvalidArgument
+from ..registry import open_tree
 from .catalog import ObjectRecord
 from .env import Environment
 from .objects import NamedObject
@@ -22,14 +22,9 @@ from .tree import FsTree, TreeMethods
 
 
 def _shared_fs(env: Environment) -> tuple[Any, str]:
-    parts = urlsplit(env.volumes_url)  # type: ignore[arg-type]
-    try:
-        # no listings cache: other workers' writes must show at once
-        options = {"use_listings_cache": False, **dict(env.storage_options)}
-        fs = fsspec.filesystem(parts.scheme, skip_instance_cache=True, **options)
-    except ImportError as e:
-        raise MissingDependency(f"{parts.scheme}:// needs an fsspec backend: {e}") from e
-    return fs, f"{parts.netloc}{parts.path}".rstrip("/")
+    """The environment's bucket, opened by the one registry (same client and names as its volume blobs)."""
+    tree = open_tree(env.volumes_url, storage_options=env.storage_options)  # type: ignore[arg-type]
+    return tree.fs, tree.root
 
 
 def _location(env: Environment, object_id: str) -> tuple[Any, str]:
