@@ -31,14 +31,15 @@ import math
 import os
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from .credentials import backend_of, location_options, translate
-from .errors import InvalidArgument, InvalidPath, MissingDependency
-from .locations.abc import Location
+from .errors import InvalidArgument, InvalidPath, MissingDependency, StorageError, StorageNetworkConnectionError
+from .locations.abc import ErrorMap, Location, translate_errors
 
 Factory = Callable[..., Location]
 
@@ -286,8 +287,40 @@ class Tree:
             self._fs = self.location.fs  # type: ignore[union-attr]
         return self._fs
 
+    def errors(self, where: str) -> AbstractContextManager[None]:
+        """Translate this backend's exceptions into lakelet storage errors naming ``where``."""
+        extra, classify = error_map(self.kind)
+        return translate_errors(None, where, extra, classify)  # type: ignore[arg-type]
+
     def __repr__(self) -> str:
         return f"Tree({self.kind!r}, {self.url!r})"
+
+
+@functools.cache
+def error_map(kind: str) -> tuple[ErrorMap, Callable[[BaseException], type[StorageError] | None] | None]:
+    """A backend's error map: the very functions its location uses (``lakelet.locations.<backend>``)."""
+    if kind in ("local", "memory"):
+        return (), None  # the OSError mapping every location shares; no fsspec import on a cold local path
+    from fsspec.exceptions import FSTimeoutError
+
+    timeouts: ErrorMap = ((FSTimeoutError, StorageNetworkConnectionError),)
+    if kind == "s3":
+        from .locations.s3 import classify_s3_error, s3_error_map
+
+        return (*s3_error_map(), *timeouts), classify_s3_error
+    if kind == "gcs":
+        from .locations.gcs import classify_gcs_error, gcs_error_map
+
+        return (*gcs_error_map(), *timeouts), classify_gcs_error
+    if kind == "azure":
+        from .locations.azure import azure_error_map, classify_azure_error
+
+        return (*azure_error_map(), *timeouts), classify_azure_error
+    if kind == "sftp":
+        from .locations.sftp import classify_sftp_error, sftp_error_map
+
+        return (*sftp_error_map(), *timeouts), classify_sftp_error
+    return timeouts, None  # another fsspec backend
 
 
 def open_tree(

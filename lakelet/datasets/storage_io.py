@@ -17,7 +17,6 @@ rename (which refuses an existing target) over SFTP. Parallel I/O is bounded by 
 
 from __future__ import annotations
 
-import functools
 import os
 import posixpath
 import threading
@@ -34,11 +33,10 @@ from ..credentials import ALL_DEEPLAKE_NAMES
 from ..errors import (
     InvalidPath,
     StorageError,
-    StorageNetworkConnectionError,
 )
 from ..locations.abc import ErrorMap, translate_errors
 from ..locations.fsspec_location import to_epoch
-from ..registry import Tree, open_tree
+from ..registry import Tree, error_map, open_tree
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -90,31 +88,8 @@ def translated(where: str, kind: str = "local") -> Iterator[None]:
         yield
 
 
-@functools.cache
 def _error_map(kind: str) -> tuple[ErrorMap, Callable[[BaseException], type[StorageError] | None] | None]:
-    """The backend's error map: the very functions its location uses (lakelet.locations.<backend>)."""
-    if kind == "local":
-        return (), None  # OSErrors only: no fsspec import for a local folder (see localfs)
-    from fsspec.exceptions import FSTimeoutError
-
-    timeouts: ErrorMap = ((FSTimeoutError, StorageNetworkConnectionError),)
-    if kind == "s3":
-        from ..locations.s3 import classify_s3_error, s3_error_map
-
-        return (*s3_error_map(), *timeouts), classify_s3_error
-    if kind == "gcs":
-        from ..locations.gcs import classify_gcs_error, gcs_error_map
-
-        return (*gcs_error_map(), *timeouts), classify_gcs_error
-    if kind == "azure":
-        from ..locations.azure import azure_error_map, classify_azure_error
-
-        return (*azure_error_map(), *timeouts), classify_azure_error
-    if kind == "sftp":
-        from ..locations.sftp import classify_sftp_error, sftp_error_map
-
-        return (*sftp_error_map(), *timeouts), classify_sftp_error
-    return (), None
+    return error_map(kind)
 
 
 def _meta(path: str, info: Mapping[str, Any]) -> ResourceMeta:

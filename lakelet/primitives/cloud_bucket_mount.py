@@ -44,15 +44,15 @@ def _secret_creds(secret: Secret | None) -> dict[str, Any]:
 class CloudBucketMount(TreeMethods):
     """A bucket prefix exposed like a Volume (``listdir``, ``read_file``, ``fs``, ``mount()``...)."""
 
-    def __init__(self, fs: Any, root: str, url: str, *, read_only: bool = True) -> None:
+    def __init__(self, fs: Any, root: str, url: str, *, read_only: bool = True, kind: str | None = None) -> None:
         self.url, self.read_only = url, read_only
-        self._tree = FsTree(fs, root, f"CloudBucketMount({url!r})", read_only=read_only)
+        self._tree = FsTree(fs, root, f"CloudBucketMount({url!r})", read_only=read_only, kind=kind)
 
     @classmethod
     def _open(cls, url: str, creds: dict[str, Any], read_only: bool) -> CloudBucketMount:
         """Through the one registry: the backend's own client, timeouts and credential names."""
         tree = open_tree(url, creds)
-        return cls(tree.fs, tree.root, url, read_only=read_only)
+        return cls(tree.fs, tree.root, url, read_only=read_only, kind=tree.kind)
 
     def __repr__(self) -> str:
         return f"CloudBucketMount({self.url!r}, read_only={self.read_only})"

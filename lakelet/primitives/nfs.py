@@ -21,17 +21,17 @@ from .objects import NamedObject
 from .tree import FsTree, TreeMethods
 
 
-def _shared_fs(env: Environment) -> tuple[Any, str]:
+def _shared_fs(env: Environment) -> tuple[Any, str, str]:
     """The environment's bucket, opened by the one registry (same client and names as its volume blobs)."""
     tree = open_tree(env.volumes_url, storage_options=env.storage_options)  # type: ignore[arg-type]
-    return tree.fs, tree.root
+    return tree.fs, tree.root, tree.kind
 
 
-def _location(env: Environment, object_id: str) -> tuple[Any, str]:
+def _location(env: Environment, object_id: str) -> tuple[Any, str, str]:
     if env.shared:
-        fs, base = _shared_fs(env)
-        return fs, f"{base}/nfs/{object_id}"
-    return fsspec.filesystem("file"), str(env.root / "nfs" / object_id)
+        fs, base, kind = _shared_fs(env)
+        return fs, f"{base}/nfs/{object_id}", kind
+    return fsspec.filesystem("file"), str(env.root / "nfs" / object_id), "local"
 
 
 class NetworkFileSystem(TreeMethods, NamedObject):
@@ -41,12 +41,12 @@ class NetworkFileSystem(TreeMethods, NamedObject):
 
     def __init__(self, record: ObjectRecord, env: Environment) -> None:
         super().__init__(record, env)
-        fs, root = _location(env, record.id)
-        self._tree = FsTree(fs, root, repr(self))
+        fs, root, kind = _location(env, record.id)
+        self._tree = FsTree(fs, root, repr(self), kind=kind)
 
     @classmethod
     def _initialize(cls, env: Environment, record: ObjectRecord) -> None:
-        fs, root = _location(env, record.id)
+        fs, root, _ = _location(env, record.id)
         if env.shared:
             bucket = root.split("/", 1)[0]
             if not fs.exists(bucket):
@@ -56,7 +56,7 @@ class NetworkFileSystem(TreeMethods, NamedObject):
 
     @classmethod
     def _destroy(cls, env: Environment, record: ObjectRecord) -> None:
-        fs, root = _location(env, record.id)
+        fs, root, _ = _location(env, record.id)
         if env.shared:
             if fs.exists(root):
                 fs.rm(root, recursive=True)

@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -20,6 +20,8 @@ from fsspec.implementations.local import LocalFileSystem
 
 from ..config import concurrency
 from ..errors import InvalidArgument, ReadOnlyLocation
+from ..locations.abc import translate_errors
+from ..registry import error_map
 from .aio import iter_twin, twin
 from .blobs import CHUNK
 from .entries import FileEntry, FileEntryType, PathNotFound
@@ -29,15 +31,34 @@ from .progress import progress_bar
 
 
 class FsTree:
-    """Files below ``root`` of filesystem ``fs``; writes raise :class:`ReadOnlyLocation` if ``read_only``."""
+    """Files below ``root`` of filesystem ``fs``; writes raise :class:`ReadOnlyLocation` if ``read_only``.
 
-    def __init__(self, fs: Any, root: str, label: str, *, read_only: bool = False) -> None:
+    ``kind`` names the backend (``local``, ``s3``, ``gcs``, ``azure``, ``sftp``, ``memory``) whose
+    error map (:func:`lakelet.registry.error_map`, the one its locations use) turns client
+    exceptions into lakelet storage errors naming the tree and path.
+    """
+
+    def __init__(self, fs: Any, root: str, label: str, *, read_only: bool = False, kind: str | None = None) -> None:
         self.fs, self.root, self.label, self.read_only = fs, root.rstrip("/"), label, read_only
         self.local = isinstance(fs, LocalFileSystem)
+        self.kind = kind or ("local" if self.local else "fsspec")
+
+    def errors(self, path: str = "") -> AbstractContextManager[None]:
+        """Backend exceptions -> lakelet errors naming this tree and ``path`` (lakelet's own pass through)."""
+        extra, classify = error_map(self.kind)
+        return translate_errors(self.label, path or "/", extra, classify)  # type: ignore[arg-type]
 
     def full(self, path: str) -> str:
         p = normalize_path(path)
         return f"{self.root}/{p}" if p else self.root
+
+    def stat(self, full: str) -> dict[str, Any] | None:
+        """``fs.info(full)``, or None when nothing is there. Not ``fs.exists``/``isfile``: those
+        answer False for a dead server too, which would report its files as missing."""
+        try:
+            return self.fs.info(full)
+        except FileNotFoundError:
+            return None
 
     def rel(self, full: str) -> str:
         full = self.fs._strip_protocol(full).rstrip("/")
@@ -52,25 +73,26 @@ class FsTree:
         self.check_writable()
         target = self.full(normalize_path(remote, allow_root=False))
         parent = target.rsplit("/", 1)[0]
-        if self.local:
-            os.makedirs(parent, exist_ok=True)
-            tmp = f"{parent}/.lakelet-{os.getpid()}-{id(local):x}.tmp"
-            try:
-                with open(tmp, "wb") as out:
-                    if hasattr(local, "read"):
-                        shutil.copyfileobj(local, out, CHUNK)  # type: ignore[misc]
-                    else:
-                        with open(os.fspath(local), "rb") as src:  # type: ignore[arg-type]
-                            shutil.copyfileobj(src, out, CHUNK)
-                os.replace(tmp, target)  # atomic: readers see the old or the new file
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-        elif hasattr(local, "read"):
-            with self.fs.open(target, "wb") as out:
-                shutil.copyfileobj(local, out, CHUNK)  # type: ignore[misc]
-        else:
-            self.fs.put_file(os.fspath(local), target)  # type: ignore[arg-type]
+        with self.errors(remote):
+            if self.local:
+                os.makedirs(parent, exist_ok=True)
+                tmp = f"{parent}/.lakelet-{os.getpid()}-{id(local):x}.tmp"
+                try:
+                    with open(tmp, "wb") as out:
+                        if hasattr(local, "read"):
+                            shutil.copyfileobj(local, out, CHUNK)  # type: ignore[misc]
+                        else:
+                            with open(os.fspath(local), "rb") as src:  # type: ignore[arg-type]
+                                shutil.copyfileobj(src, out, CHUNK)
+                    os.replace(tmp, target)  # atomic: readers see the old or the new file
+                finally:
+                    if os.path.exists(tmp):
+                        os.unlink(tmp)
+            elif hasattr(local, "read"):
+                with self.fs.open(target, "wb") as out:
+                    shutil.copyfileobj(local, out, CHUNK)  # type: ignore[misc]
+            else:
+                self.fs.put_file(os.fspath(local), target)  # type: ignore[arg-type]
 
     def put_many(self, items: Sequence[tuple[str, Path]], progress: bool | None) -> None:
         self.check_writable()
@@ -83,7 +105,8 @@ class FsTree:
                     self.put_one(path, remote)
                     advance(path.stat().st_size)
             else:  # fsspec's async filesystems upload the list concurrently
-                self.fs.put([str(p) for _, p in items], [self.full(r) for r, _ in items], batch_size=concurrency())
+                with self.errors(items[0][0]):
+                    self.fs.put([str(p) for _, p in items], [self.full(r) for r, _ in items], batch_size=concurrency())
                 advance(total)
 
     def entry(self, info: dict[str, Any]) -> FileEntry:
@@ -95,11 +118,14 @@ class FsTree:
 
     def listdir(self, path: str, recursive: bool) -> list[FileEntry]:
         full = self.full(path)
-        if not self.fs.exists(full):
-            raise PathNotFound(f"{normalize_path(path) or '/'} not found in {self.label}")
-        if self.fs.isfile(full):
-            return [self.entry(self.fs.info(full))]
-        infos = self.fs.find(full, withdirs=True, detail=True).values() if recursive else self.fs.ls(full, detail=True)
+        with self.errors(path):
+            info = self.stat(full)
+            if info is None:
+                raise PathNotFound(f"{normalize_path(path) or '/'} not found in {self.label}")
+            if info.get("type") != "directory":
+                return [self.entry(info)]
+            finder = self.fs.find(full, withdirs=True, detail=True).values if recursive else None
+            infos = finder() if finder is not None else self.fs.ls(full, detail=True)
         out = [self.entry(i) for i in infos if ".lakelet-" not in i["name"].rsplit("/", 1)[-1]]
         return sorted((e for e in out if e.path), key=lambda e: e.path)
 
@@ -136,15 +162,18 @@ class TreeMethods:
         """Download a file to a local path or into a binary writer."""
         full = self._existing_file(remote_path)
         if hasattr(local_file, "write"):
-            with self._tree.fs.open(full, "rb") as src:
+            with self._tree.errors(remote_path), self._tree.fs.open(full, "rb") as src:
                 shutil.copyfileobj(src, local_file, CHUNK)  # type: ignore[misc]
             return
-        self._tree.fs.get_file(full, os.fspath(local_file))  # type: ignore[arg-type]
+        with self._tree.errors(remote_path):
+            self._tree.fs.get_file(full, os.fspath(local_file))  # type: ignore[arg-type]
 
     def _existing_file(self, path: str) -> str:
         full = self._tree.full(normalize_path(path, allow_root=False))
-        if not self._tree.fs.isfile(full):
-            raise PathNotFound(f"no file {normalize_path(path)!r} in {self._tree.label}")
+        with self._tree.errors(path):
+            info = self._tree.stat(full)
+            if info is None or info.get("type") == "directory":
+                raise PathNotFound(f"no file {normalize_path(path)!r} in {self._tree.label}")
         return full
 
     @iter_twin
@@ -153,7 +182,7 @@ class TreeMethods:
         return self._chunks(self._existing_file(path))
 
     def _chunks(self, full: str) -> Iterator[bytes]:
-        with self._tree.fs.open(full, "rb") as f:
+        with self._tree.errors(self._tree.rel(full)), self._tree.fs.open(full, "rb") as f:
             while chunk := f.read(CHUNK):
                 yield chunk
 
@@ -182,11 +211,13 @@ class TreeMethods:
         self._tree.check_writable()
         full = self._tree.full(normalize_path(path, allow_root=False))
         fs = self._tree.fs
-        if not fs.exists(full):
-            raise PathNotFound(f"{normalize_path(path)} not found in {self._tree.label}")
-        if fs.isdir(full) and not recursive:
-            raise InvalidArgument(f"{normalize_path(path)} is a directory; pass recursive=True")
-        fs.rm(full, recursive=recursive)
+        with self._tree.errors(path):
+            info = self._tree.stat(full)
+            if info is None:
+                raise PathNotFound(f"{normalize_path(path)} not found in {self._tree.label}")
+            if info.get("type") == "directory" and not recursive:
+                raise InvalidArgument(f"{normalize_path(path)} is a directory; pass recursive=True")
+            fs.rm(full, recursive=recursive)
 
     @twin
     def copy_files(self, src_paths: Sequence[str], dst_path: str) -> None:
@@ -195,17 +226,22 @@ class TreeMethods:
         if isinstance(src_paths, str):
             raise InvalidArgument("src_paths is a list of paths; wrap a single path in a list")
         fs, dst = self._tree.fs, self._tree.full(dst_path)
-        into = len(src_paths) > 1 or dst_path.endswith("/") or fs.isdir(dst)
+        with self._tree.errors(dst_path):
+            found = self._tree.stat(dst)
+            into = len(src_paths) > 1 or dst_path.endswith("/") or (found or {}).get("type") == "directory"
         for src in src_paths:
             full = self._tree.full(normalize_path(src, allow_root=False))
-            if not fs.exists(full):
-                raise PathNotFound(f"{normalize_path(src)} not found in {self._tree.label}")
-            target = join(dst, full.rsplit("/", 1)[-1]) if into else dst
-            fs.copy(full, target, recursive=fs.isdir(full))
+            with self._tree.errors(src):
+                info = self._tree.stat(full)
+                if info is None:
+                    raise PathNotFound(f"{normalize_path(src)} not found in {self._tree.label}")
+                target = join(dst, full.rsplit("/", 1)[-1]) if into else dst
+                fs.copy(full, target, recursive=info.get("type") == "directory")
 
     @twin
     def exists(self, path: str) -> bool:
-        return self._tree.fs.exists(self._tree.full(path))
+        with self._tree.errors(path):
+            return self._tree.stat(self._tree.full(path)) is not None
 
     @contextmanager
     def mount(self, local_path: str | os.PathLike[str] | None = None) -> Iterator[Path]:
@@ -219,8 +255,9 @@ class TreeMethods:
         owned = local_path is None
         root = Path(tempfile.mkdtemp(prefix="lakelet-mount-")) if owned else Path(os.fspath(local_path))
         try:
-            if tree.fs.exists(tree.root):
-                tree.fs.get(tree.root + "/", str(root) + "/", recursive=True)
+            with tree.errors("/"):
+                if tree.stat(tree.root) is not None:
+                    tree.fs.get(tree.root + "/", str(root) + "/", recursive=True)
             before = _stats(root)
             yield root
             if not tree.read_only:

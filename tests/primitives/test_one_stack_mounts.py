@@ -16,7 +16,7 @@ import pytest
 
 import lakelet
 from lakelet.credentials import creds_from_secret, location_options
-from lakelet.errors import InvalidArgument
+from lakelet.errors import InvalidArgument, StorageNetworkConnectionError
 from lakelet.hashstore import HashKeyStorage
 from lakelet.primitives import CloudBucketMount, Secret
 from lakelet.registry import open_location
@@ -83,3 +83,17 @@ def test_unknown_credential_names_are_refused_by_name() -> None:
         "endpoint_url": "http://x", "token": "anon"}
     assert creds_from_secret({"AWS_ACCESS_KEY_ID": "k", "OTHER": "v", "SERVICE_ACCOUNT_JSON": "{}"}) == {
         "aws_access_key_id": "k", "google_application_credentials_json": "{}"}
+
+
+def test_a_mount_of_a_dead_server_raises_lakelet_errors_naming_it(private_s3_server: Any) -> None:
+    bucket = private_s3_server.new_bucket()
+    secret = Secret.from_dict({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+    mount = CloudBucketMount.from_s3_bucket(bucket, secret=secret, read_only=False,
+                                            bucket_endpoint_url=private_s3_server.endpoint_url)
+    mount.put_file(io.BytesIO(b"x"), "a.txt")
+    private_s3_server.stop()
+    for attempt in (lambda: mount.listdir("/"), lambda: b"".join(mount.read_file("a.txt")),
+                    lambda: mount.put_file(io.BytesIO(b"y"), "b.txt"), lambda: mount.exists("a.txt")):
+        with pytest.raises(StorageNetworkConnectionError) as info:  # the S3 location's own error map
+            attempt()
+        assert f"s3://{bucket}" in str(info.value)
