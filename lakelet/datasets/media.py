@@ -29,7 +29,7 @@ from .._hashing import validate_key
 from ..errors import StorageKeyNotFound
 from ..hashstore import HashKeyStorage
 from ..locations._records import record_bytes, validate_record_name, validate_record_prefix
-from ..locations.abc import Blob, EntryInfo, Location, ReadValue
+from ..locations.abc import Blob, EntryInfo, Location, ReadValue, check_repair
 from ..registry import open_location
 from .errors import DatasetError
 from .storage_io import Writer, parallel_map, translated
@@ -106,9 +106,25 @@ class MediaLocation(Location):
     def write(self, key: str, blob: Blob) -> bool:
         if self._disk is not None:
             return self._disk.write(key, blob)
-        if not self.contains(key):
+        try:
+            stored: int | None = self.info(key).size  # one HEAD instead of re-uploading equal content
+        except StorageKeyNotFound:
+            stored = None
+        if stored is None:
             self.media.create(self._path(key), blob.read_bytes())  # False: a racer stored equal bytes
+        elif stored != blob.size:  # a truncated or damaged copy: the bytes being written repair it
+            self.repair(key, blob)
         return True
+
+    def repair(self, key: str, blob: Blob) -> bool:
+        if self._disk is not None:
+            repaired = self._disk.repair(key, blob)
+        else:
+            check_repair(self, key, blob)
+            self.media.set(self._path(key), blob.read_bytes())  # one PUT / an atomic rename
+            repaired = True
+        self._remove(self._legacy_path(key))  # the good copy is in place first: never briefly missing
+        return repaired
 
     def delete(self, key: str) -> bool:
         found = self._disk.delete(key) if self._disk is not None else self._remove(self._path(key))

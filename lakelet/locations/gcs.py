@@ -66,7 +66,9 @@ class GCS(FsspecLocation):
         self.endpoint_url = endpoint_url
         self.project = project
         self.create_bucket = create_bucket
-        kwargs: dict[str, Any] = {"token": token, "project": project, **options}
+        kwargs: dict[str, Any] = {"token": token, **options}
+        if project is not None:  # gcsfs warns "project not set" for an explicit None, not for its default
+            kwargs["project"] = project
         if endpoint_url is not None:
             kwargs["endpoint_url"] = endpoint_url
         kwargs.setdefault("requests_timeout", timeout)  # per HTTP request, not per (long) upload
