@@ -382,11 +382,9 @@ def open_tree(
 @functools.cache
 def _aio_session() -> Any:
     """One botocore session for every S3 folder: loading its service model costs ~0.4 s per session."""
-    try:
-        from aiobotocore.session import AioSession
-    except ImportError as e:
-        raise MissingDependency(f's3:// needs {e.name or "aiobotocore"}: pip install "lakelet[s3]"') from e
-    return AioSession()
+    from ._optional import require
+
+    return require("aiobotocore.session", extra="s3", what="s3:// URLs").AioSession()
 
 
 def parse_size(value: Any) -> int:
