@@ -7,6 +7,7 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
 import { LakeletClient } from './api';
+import { installDoubleClickOpen } from './dblclick';
 import { kernelHome, findProducerCell } from './kernel';
 import { LakeletPanel } from './panel';
 import { BusyIdleRefresher } from './refresh';
@@ -29,6 +30,7 @@ const plugin: JupyterFrontEndPlugin<ILakeletSidebar> = {
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null
   ): ILakeletSidebar => {
+    installDoubleClickOpen(document); // double-click opens a folder in the notebook browsers
     const panel = new LakeletPanel(new LakeletClient(app.serviceManager.serverSettings));
     app.shell.add(panel, 'left', { rank: 850 });
     if (restorer) {

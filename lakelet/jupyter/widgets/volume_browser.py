@@ -64,8 +64,10 @@ class VolumeBrowser(W.VBox):
         self.upload = W.FileUpload(multiple=True, description="upload")
         self.listing = W.Select(options=[], rows=16, layout=W.Layout(width="100%"))
         self.listing.add_class("lakelet-mono")
+        self.listing.add_class("lakelet-dblclick-open")  # the labextension turns a double-click into "open"
         self.pager = Pager(guard(self._go), page_size)
-        self.open_button = small_button("open ▸", "open the selected folder")
+        self.open_button = small_button("open ▸", "open the selected folder (or double-click it)")
+        self.open_button.add_class("lakelet-open-button")
         self.up_button = small_button("▲ up", "parent folder")
         self.copy_button = small_button("copy path")
         self.delete_button = small_button("delete", "delete the selected file or folder", button_style="danger")
@@ -92,6 +94,7 @@ class VolumeBrowser(W.VBox):
         preview = W.VBox([self.info, self.download, self.preview_image, self.preview_html])
         super().__init__([self.title, self.breadcrumbs, toolbar, self.listing, self.pager, actions,
                           W.HBox([self.path_box, self.copy_html]), self.confirm, self.progress, self.status, preview])
+        self.add_class("lakelet-browser")
         guard(self.refresh)()
 
     # ------------------------------------------------------------------ navigation
@@ -173,17 +176,19 @@ class VolumeBrowser(W.VBox):
         return button
 
     def _open_selected(self) -> None:
+        """Open the selected folder (the open button, or a double-click in JupyterLab); a file stays previewed."""
         child = self.selected
         if child is None:
             raise InvalidArgument("select a folder first")
-        self.navigate(child.path)
+        if child.is_dir:
+            self.navigate(child.path)
 
     # ------------------------------------------------------------------ selection and preview
     def _clear_preview(self) -> None:
         self.info.value = self.preview_html.value = self.download.value = self.copy_html.value = ""
         self.preview_image.layout.display = "none"
         self.path_box.value = ""
-        self.open_button.disabled = self.copy_button.disabled = self.delete_button.disabled = True
+        self.copy_button.disabled = self.delete_button.disabled = True
 
     def _selected(self, path: str | None) -> None:
         self._clear_preview()
@@ -192,7 +197,6 @@ class VolumeBrowser(W.VBox):
             return
         self.path_box.value = "/" + child.path
         self.copy_button.disabled = self.delete_button.disabled = False
-        self.open_button.disabled = not child.is_dir
         if child.is_dir:
             more = "" if child.complete else "+"
             self.info.value = (f"<b>{esc(child.name)}/</b> folder: {child.files:,}{more} files, "
