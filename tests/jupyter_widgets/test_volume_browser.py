@@ -280,3 +280,23 @@ def test_delete_confirm_is_worded_for_a_person(volume):
 def test_first_page_glyph_is_in_the_default_fonts(volume):
     b = VolumeBrowser(volume)
     assert b.pager.first.description == "⇤"  # U+23EE (⏮) rendered as an empty box
+
+
+def test_browsers_say_so_when_their_home_was_deleted(home, volume):
+    import shutil
+
+    import numpy as np
+
+    from lakelet import smart_cache
+    from lakelet.jupyter.widgets import LakeBrowser
+
+    smart_cache()(lambda n: np.zeros(n))(10_000)  # a blob in the configured lake
+    vb, lb = VolumeBrowser(volume), LakeBrowser()
+    assert vb.names and lb.listing["total"] == 1
+    shutil.rmtree(home)  # what a demo's last cell does
+    vb.refresh_button.click()
+    assert vb.names == [] and vb.listing.options == ()
+    assert "was deleted" in vb.status.text and str(home) in vb.status.text
+    lb.refresh_button.click()
+    assert lb.entries.options == () and lb.listing is None
+    assert "was deleted" in lb.status.text and str(home) in lb.status.text

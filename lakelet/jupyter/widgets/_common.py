@@ -10,11 +10,12 @@ from __future__ import annotations
 import functools
 import html
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import ipywidgets as W
 
-from ...errors import LakeletError
+from ...errors import LakeletError, StorageKeyNotFound
 from ._html import esc
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -143,9 +144,30 @@ class Confirm(W.HBox):
             self._status.info("cancelled")
 
 
+class Folders:
+    """The local folders a browser shows, remembered while they exist, so a deleted one is noticed.
+
+    A demo that deletes its ``LAKELET_HOME`` (or a user who removes a lake folder) must not leave
+    a browser listing files that are gone: :meth:`check` raises a lakelet error naming the folder.
+    """
+
+    def __init__(self, folders: list[Path]) -> None:
+        self.folders = [f for f in dict.fromkeys(folders) if f.exists()]
+
+    def add(self, folder: Path) -> None:
+        if folder.exists() and folder not in self.folders:
+            self.folders.append(folder)
+
+    def check(self) -> None:
+        gone = [f for f in self.folders if not f.exists()]
+        if gone:
+            raise StorageKeyNotFound(f"{gone[0]} was deleted (with its LAKELET_HOME?): what this browser showed is "
+                                     "gone; close it, or open a new one")
+
+
 def small_button(description: str, tooltip: str = "", width: str = "auto", **kwargs: Any) -> W.Button:
     """A compact button."""
     return W.Button(description=description, tooltip=tooltip or description, layout=W.Layout(width=width), **kwargs)
 
 
-__all__ = ["Confirm", "Pager", "Status", "small_button"]
+__all__ = ["Confirm", "Folders", "Pager", "Status", "small_button"]

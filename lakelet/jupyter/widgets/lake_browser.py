@@ -10,17 +10,18 @@ copy; both ask for confirmation.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
 
 from ... import topology as topo
 from ...config import get_config
-from ...errors import InvalidArgument
+from ...errors import InvalidArgument, LakeletError
 from ...hashstore import HashKeyStorage
 from ...locations.abc import Location
 from ...topology import cache_levels
-from ._common import Confirm, Pager, Status, small_button
+from ._common import Confirm, Folders, Pager, Status, small_button
 from ._html import STYLE, esc, human_bytes, human_time
 from .producers import Producers, describe
 
@@ -40,6 +41,8 @@ class LakeBrowser(W.VBox):
         else:
             self.storage = HashKeyStorage(get_config().lake_spec if storage is None else storage)
         self.lake: Location = self.storage.location
+        self.folders = Folders([p for p in (_disk_root(loc) for loc in _walk(self.lake)) if p is not None]
+                               + ([get_config().home] if storage is None else []))
         self.producers = Producers(self.storage)
         self.tree: dict[str, Any] = {}
         self.nodes: dict[str, dict[str, Any]] = {}
@@ -88,6 +91,13 @@ class LakeBrowser(W.VBox):
     # ------------------------------------------------------------------ tiers
     def refresh(self) -> None:
         """Re-read the topology and usage, keep the selected tier (or pick the first one)."""
+        try:
+            self.folders.check()
+        except LakeletError:
+            self.listing = None
+            self._set_entries([])
+            self.pager.update(0, 0, 0)
+            raise
         previous = self.tiers.value
         self.tree = topo.topology(self.lake)
         self.nodes = {node["id"]: dict(node) for node in topo.walk_nodes(self.tree)}
@@ -242,6 +252,18 @@ class LakeBrowser(W.VBox):
 
     def __repr__(self) -> str:
         return f"LakeBrowser({self.lake.url!r})"
+
+
+def _walk(location: Location) -> list[Location]:
+    out = [location]
+    for child in location.children():
+        out += _walk(child)
+    return out
+
+
+def _disk_root(location: Location) -> Path | None:
+    root = getattr(location, "root", None)
+    return root if location.kind == "disk" and isinstance(root, Path) else None
 
 
 def _entry_label(row: dict[str, Any]) -> str:

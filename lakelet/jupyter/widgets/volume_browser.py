@@ -14,10 +14,10 @@ from typing import Any
 
 import ipywidgets as W
 
-from ...errors import InvalidArgument
+from ...errors import InvalidArgument, StorageKeyNotFound
 from ...primitives.entries import PathNotFound
 from ...primitives.names import join, normalize_path
-from ._common import Confirm, Pager, Status, small_button
+from ._common import Confirm, Folders, Pager, Status, small_button
 from ._html import STYLE, esc, human_bytes, human_time
 from .preview import download_link, preview_file
 from .volume_pages import Child, DirectoryPages, Page
@@ -46,6 +46,8 @@ class VolumeBrowser(W.VBox):
         if not isinstance(page_size, int) or not 1 <= page_size <= 1000:
             raise InvalidArgument(f"page_size must be an int from 1 to 1000, got {page_size!r}")
         self.volume = volume
+        env = getattr(volume, "_env", None)
+        self.folders = Folders([env.root] if env is not None and not env.shared else [])
         self.pages = DirectoryPages(volume)
         self.folder = ""
         self.page: Page | None = None
@@ -148,6 +150,13 @@ class VolumeBrowser(W.VBox):
         self._load(offset, keep_status=True)
 
     def _load(self, offset: int, *, keep_status: bool) -> None:
+        try:
+            self.folders.check()
+        except StorageKeyNotFound:
+            self.page = None
+            self.listing.options = []
+            self.pager.update(0, 0, 0)
+            raise
         self.page = self.pages.page(
             self.folder, offset=offset, limit=self.pager.page_size, sort=self.sort.value,
             descending=self.descending.value, name_filter=self.name_filter.value,
