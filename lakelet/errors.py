@@ -20,6 +20,11 @@ class LakeletWarning(UserWarning):
     """Base of every warning lakelet emits."""
 
 
+class CacheTierUnavailable(LakeletWarning):
+    """A cache tier of a ``Levels`` stack stopped answering; it is skipped for a while (reads fall
+    through to lower levels, writes reach the durable level)."""
+
+
 class MissingDependency(LakeletError, ImportError):
     """An optional backend was asked for but its extra is not installed."""
 

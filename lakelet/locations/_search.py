@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 
-from ..errors import StorageCorruption, StorageKeyNotFound
+from ..errors import StorageCorruption, StorageKeyNotFound, StorageNetworkConnectionError
 from .abc import Location, ReadValue
 
 
@@ -17,20 +17,29 @@ def first_hit(
     verified: bool,
     start: int = 0,
     on_corrupt: Callable[[int, Location], None] | None = None,
+    skip: Callable[[Location], bool] | None = None,
+    on_unavailable: Callable[[Location, StorageNetworkConnectionError], bool] | None = None,
 ) -> tuple[int, ReadValue] | StorageCorruption | None:
     """Open ``key`` in the first member (from ``start``) that holds it, inside ``stack``.
 
     Returns (member index, value). A member whose copy fails verification is skipped (after
     ``on_corrupt``) and its error is returned if no later member has a good copy; None means
-    no member holds the key.
+    no member holds the key. Members ``skip`` names are not asked; a member failing with a
+    connection error or timeout is passed over when ``on_unavailable`` says so (a cache tier).
     """
     corruption: StorageCorruption | None = None
     for index in range(start, len(members)):
         member = members[index]
+        if skip is not None and skip(member):
+            continue
         reader = member.read_verified(key) if verified else member.read(key)
         try:
             return index, stack.enter_context(reader)
         except StorageKeyNotFound:
+            continue
+        except StorageNetworkConnectionError as e:
+            if on_unavailable is None or not on_unavailable(member, e):
+                raise
             continue
         except StorageCorruption as e:
             corruption = e

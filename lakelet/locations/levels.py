@@ -25,7 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidArgument, LakeletWarning, ReadOnlyLocation, StorageError, StorageKeyNotFound
+from ..errors import (
+    InvalidArgument,
+    LakeletWarning,
+    ReadOnlyLocation,
+    StorageError,
+    StorageKeyNotFound,
+    StorageNetworkConnectionError,
+)
+from ._failopen import Breakers
 from ._search import first_hit, verifies
 from ._spool import as_blob
 from .abc import Blob, EntryInfo, Location, ReadValue, Usage
@@ -72,6 +80,20 @@ class Levels(Location):
             if level.write and level.location.writable
         )
         self._durable = any(durable for _, durable in self._write_plan)
+        self._breakers = Breakers()  # cache tiers that stop answering are skipped (see _failopen)
+
+    def _cache_tier(self, location: Location) -> bool:
+        """Whether ``location`` fails open: a non-durable level above the last one."""
+        return not location.durable and location is not self.levels[-1].location
+
+    def _guard(self, location: Location, fn: Any, fallback: Any) -> Any:
+        return self._breakers.call(location, self._cache_tier(location), fn, fallback)
+
+    def _unavailable(self, location: Location, error: StorageNetworkConnectionError) -> bool:
+        if not self._cache_tier(location):
+            return False
+        self._breakers.trip(location, error)
+        return True
 
     # ------------------------------------------------------------------ capabilities
     @property
@@ -137,7 +159,8 @@ class Levels(Location):
         bad: list[Location] = []
         with ExitStack() as stack:
             found = first_hit(stack, members, key, verified=verified, start=start,
-                              on_corrupt=lambda _index, location: bad.append(location))
+                              on_corrupt=lambda _index, location: bad.append(location),
+                              skip=self._breakers.skip, on_unavailable=self._unavailable)
             if isinstance(found, tuple):
                 index, value = found
                 yield value if index == 0 else self._replicate(key, value, index, stack, bad)
@@ -157,7 +180,8 @@ class Levels(Location):
         # No contains() check: these levels were just asked and missed, and writes are
         # create-only (a concurrent copy makes write() a no-op), so it only cost a round trip.
         targets = [level.location for level in self.levels[:index]
-                   if level.replicate and level.location.writable and level.location not in bad]
+                   if level.replicate and level.location.writable and level.location not in bad
+                   and not self._breakers.skip(level.location)]
         repairs = [location for location in bad if location.writable]
         if not targets and not repairs:
             return value
@@ -170,12 +194,11 @@ class Levels(Location):
                 warnings.warn(f"could not repair the damaged copy of {key[:12]} in {location.url}: {e}",
                               LakeletWarning, stacklevel=4)
         for target in targets:
-            if target.accepts(blob.size):
-                target.write(key, blob)
+            self._guard(target, lambda t=target: t.accepts(blob.size) and t.write(key, blob), False)
         if isinstance(value, Path):
             return value
         for target in (*targets, *repairs):  # a local copy now exists: hand out a path to it
-            if target.staging_dir() is not None and target.contains(key):
+            if target.staging_dir() is not None and self._guard(target, lambda t=target: t.contains(key), False):
                 return stack.enter_context(target.read(key))
         return stack.enter_context(blob.open())
 
@@ -190,28 +213,34 @@ class Levels(Location):
 
     def read_bytes(self, key: str) -> bytes:
         # A hit in the first level needs none of read()'s machinery (no copy-on-read to do).
+        first = self.levels[0].location
         try:
-            return self.levels[0].location.read_bytes(key)
+            found = self._guard(first, lambda: first.read_bytes(key), None)
+            if found is not None:
+                return found  # type: ignore[no-any-return]
         except StorageKeyNotFound:
             pass  # not in the first level: search the others, copying up
         with self._read(key, verified=False, start=1) as value:
             return value.read_bytes() if isinstance(value, Path) else value.read()
 
     def contains(self, key: str) -> bool:
-        return any(level.location.contains(key) for level in self.levels)
+        return any(self._guard(level.location, lambda lo=level.location: lo.contains(key), False)
+                   for level in self.levels)
 
     def touch(self, key: str) -> bool:
         touched = False
         for level in self.levels:
-            touched = level.location.touch(key) or touched
+            touched = self._guard(level.location, lambda lo=level.location: lo.touch(key), False) or touched
         return touched
 
     def info(self, key: str) -> EntryInfo:
         for level in self.levels:
             try:
-                return level.location.info(key)
+                found = self._guard(level.location, lambda lo=level.location: lo.info(key), None)
             except StorageKeyNotFound:
                 continue
+            if found is not None:
+                return found  # type: ignore[no-any-return]
         raise self._not_found(key)
 
     # ------------------------------------------------------------------ writing
@@ -227,7 +256,14 @@ class Levels(Location):
         for location, durable in self._write_plan:
             # write() declines by itself when there is no room; the pre-check only spares
             # big values a copy that would be refused
-            if (size < _PRECHECK_FROM or location.accepts(size)) and location.write(key, blob):
+            if durable:
+                took = (size < _PRECHECK_FROM or location.accepts(size)) and location.write(key, blob)
+            else:  # a cache tier: skipped while it is not answering (see _failopen)
+                took = self._guard(
+                    location, lambda lo=location: (size < _PRECHECK_FROM or lo.accepts(size)) and lo.write(key, blob),
+                    False,
+                )
+            if took:
                 stored = True
                 if durable or not need_durable:
                     return True
@@ -258,13 +294,15 @@ class Levels(Location):
     def read_record(self, name: str) -> bytes:
         for index, level in enumerate(self.levels):
             try:
-                data = level.location.read_record(name)
+                data = self._guard(level.location, lambda lo=level.location: lo.read_record(name), None)
             except StorageKeyNotFound:
+                continue
+            if data is None:  # a cache tier that is not answering
                 continue
             for upper in self.levels[:index]:  # copy-on-read, create-only: never clobbers a newer one
                 if upper.replicate and upper.location.writable:
-                    upper.location.write_record(name, data)
-            return data
+                    self._guard(upper.location, lambda lo=upper.location, d=data: lo.write_record(name, d), False)
+            return data  # type: ignore[no-any-return]
         raise StorageKeyNotFound("no such record", location=self, key=name)
 
     def write_record(self, name: str, data: bytes, *, replace: bool = False) -> bool:
@@ -278,7 +316,7 @@ class Levels(Location):
         if not authority.write_record(name, data, replace=replace):
             return False
         for location in targets[:-1]:  # cache copies above the durable level
-            location.write_record(name, data, replace=True)
+            self._guard(location, lambda lo=location: lo.write_record(name, data, replace=True), False)
         if replace:  # a stale copy in a cache-only level would shadow the new record
             for level in self.levels:
                 location = level.location
