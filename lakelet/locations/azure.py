@@ -18,6 +18,7 @@ from ..errors import (
     StorageKeyNotFound,
     StorageNetworkConnectionError,
 )
+from ._deadlines import remote_deadlines
 from .abc import Blob, ErrorMap
 from .fsspec_location import FsspecLocation, require, split_root
 
@@ -47,8 +48,8 @@ class Azure(FsspecLocation):
         credential: Any = None,
         create_container: bool = True,
         max_size: int | None = None,
-        connect_timeout: float = 10,
-        read_timeout: float = 60,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
         retries: int = 1,
         **options: Any,
     ) -> None:
@@ -59,14 +60,15 @@ class Azure(FsspecLocation):
         self.container = container
         self.prefix = split_root(prefix)
         self.create_container = create_container
+        deadlines = remote_deadlines(connect_timeout=connect_timeout, read_timeout=read_timeout)
         fs = adlfs.AzureBlobFileSystem(
             connection_string=connection_string,
             account_name=account_name,
             account_key=account_key,
             sas_token=sas_token,
             credential=credential,
-            connection_timeout=connect_timeout,
-            read_timeout=read_timeout,
+            connection_timeout=deadlines.connect_timeout,
+            read_timeout=deadlines.read_timeout,
             skip_instance_cache=True,
             use_listings_cache=False,
             **options,

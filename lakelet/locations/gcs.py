@@ -24,6 +24,7 @@ from ..errors import (
     StorageKeyNotFound,
     StorageNetworkConnectionError,
 )
+from ._deadlines import remote_deadlines
 from .abc import Blob, ErrorMap
 from .fsspec_location import FsspecLocation, require, split_root
 
@@ -49,7 +50,7 @@ class GCS(FsspecLocation):
         project: str | None = None,
         create_bucket: bool = True,
         max_size: int | None = None,
-        timeout: float = 30,
+        timeout: float | None = None,
         retries: int = 2,
         **options: Any,
     ) -> None:
@@ -71,6 +72,8 @@ class GCS(FsspecLocation):
             kwargs["project"] = project
         if endpoint_url is not None:
             kwargs["endpoint_url"] = endpoint_url
+        if timeout is None:  # [remote] deadline of config.toml (see _deadlines)
+            timeout = remote_deadlines().deadline
         kwargs.setdefault("requests_timeout", timeout)  # per HTTP request, not per (long) upload
         fs = _filesystem_class(gcsfs, retries)(skip_instance_cache=True, use_listings_cache=False, **kwargs)
         root = f"{bucket}/{self.prefix}" if self.prefix else bucket

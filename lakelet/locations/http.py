@@ -32,6 +32,7 @@ from ..errors import (
     StorageKeyNotFound,
     StorageNetworkConnectionError,
 )
+from ._deadlines import remote_deadlines
 from ._records import validate_record_prefix
 from .fsspec_location import FsspecLocation, require
 
@@ -56,7 +57,7 @@ class Nginx(FsspecLocation):
         self,
         url: str,
         *,
-        timeout: float = 30,
+        timeout: float | None = None,
         headers: dict[str, str] | None = None,
         **options: Any,
     ) -> None:
@@ -67,7 +68,10 @@ class Nginx(FsspecLocation):
         http = require("fsspec.implementations.http", "http")
         self._aiohttp = aiohttp
         client_kwargs = dict(options.pop("client_kwargs", {}))
-        client_kwargs.setdefault("timeout", aiohttp.ClientTimeout(total=None, connect=timeout, sock_read=timeout))
+        limits = remote_deadlines()  # [remote] of config.toml; ``timeout`` overrides connect and read
+        connect = limits.connect_timeout if timeout is None else timeout
+        read = limits.read_timeout if timeout is None else timeout
+        client_kwargs.setdefault("timeout", aiohttp.ClientTimeout(total=None, connect=connect, sock_read=read))
         if headers:
             client_kwargs.setdefault("headers", headers)
 

@@ -35,6 +35,7 @@ from ..errors import (
     StorageKeyNotFound,
     StorageNetworkConnectionError,
 )
+from ._deadlines import remote_deadlines
 from .abc import Blob, ErrorMap
 from .fsspec_location import FsspecLocation, require
 
@@ -64,7 +65,7 @@ class SFTP(FsspecLocation):
         known_hosts: str | os.PathLike[str] | bool | None = None,
         max_size: int | None = None,
         track_access: bool = True,
-        connect_timeout: float = 10,
+        connect_timeout: float | None = None,
         keepalive_interval: float = 15,
         **options: Any,
     ) -> None:
@@ -80,7 +81,7 @@ class SFTP(FsspecLocation):
         self.track_access = track_access
         connect: dict[str, Any] = {
             "port": port,
-            "connect_timeout": connect_timeout,
+            "connect_timeout": remote_deadlines(connect_timeout=connect_timeout).connect_timeout,
             "keepalive_interval": keepalive_interval,
             "keepalive_count_max": 2,
             **options,
