@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import threading
 import tomllib
@@ -101,7 +102,6 @@ def _positive_int(value: Any, what: str) -> int:
     return number
 
 
-_WATCHED = ("LAKELET_HOME", "LAKELET_CACHE_KEY", "LAKELET_CONCURRENCY")
 _FIELDS = tuple(f.name for f in dataclasses.fields(Config))
 
 
@@ -110,25 +110,34 @@ class _Holder:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.current: Config | None = None
-        #: (watched environment variables, config.toml's (mtime_ns, size) or None) when ``current`` was made
-        self.stamp: tuple[Any, ...] | None = None
-        #: fields set explicitly; they win over the environment and config.toml
+        #: fields set explicitly; they win over the environment and config.toml (a new dict on each change)
         self.overrides: dict[str, Any] = {}
+        #: (the overrides, the stamp, the Config built from them), replaced as one object so that
+        #: a reader needs no lock: the watched variables and config.toml's (mtime_ns, size)
+        self.state: tuple[dict[str, Any], tuple[Any, ...], Config] | None = None
 
 
 _holder = _Holder()
 
 
 def _stamp(overrides: dict[str, Any]) -> tuple[Any, ...]:
-    env = tuple(os.environ.get(name) for name in _WATCHED)
-    home = overrides.get("home") or Path(os.environ.get("LAKELET_HOME") or "~/.lakelet").expanduser()
+    """What the current Config depends on, cheaply: a few variables and one ``stat``."""
+    get = os.environ.get
+    env = (get("LAKELET_HOME"), get("LAKELET_CACHE_KEY"), get("LAKELET_CONCURRENCY"))
+    home = overrides.get("home")
+    path = _config_path(str(home) if home is not None else env[0], get("HOME"))
     try:
-        st = os.stat(Path(home) / "config.toml")
+        st = os.stat(path)
         file: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
     except OSError:
         file = None  # no config.toml (or no home yet): defaults
-    return env, str(home), file
+    return env, path, file
+
+
+@functools.lru_cache(maxsize=64)
+def _config_path(home: str | None, user_home: str | None) -> str:
+    """``<home>/config.toml`` as a str (``user_home`` is in the key because ``~`` depends on it)."""
+    return os.path.join(os.path.expanduser(home or "~/.lakelet"), "config.toml")
 
 
 def _build(overrides: dict[str, Any]) -> Config:
@@ -142,18 +151,23 @@ def _build(overrides: dict[str, Any]) -> Config:
 
 def get_config() -> Config:
     """The current configuration: re-read when the environment or config.toml changed since last asked."""
+    overrides, state = _holder.overrides, _holder.state
+    if state is not None and state[0] is overrides and state[1] == _stamp(overrides):
+        return state[2]  # the common case: one stat, no lock
     with _holder.lock:
-        stamp = _stamp(_holder.overrides)
-        if _holder.current is None or stamp != _holder.stamp:
-            _holder.current = _build(_holder.overrides)  # raises on a bad config.toml: retried next call
-            _holder.stamp = stamp
-        return _holder.current
+        overrides = _holder.overrides
+        stamp = _stamp(overrides)
+        state = _holder.state
+        if state is None or state[0] is not overrides or state[1] != stamp:
+            state = (overrides, stamp, _build(overrides))  # raises on a bad config.toml: retried next call
+            _holder.state = state
+        return state[2]
 
 
 def _set_overrides(overrides: dict[str, Any]) -> None:
     with _holder.lock:
         _holder.overrides = overrides
-        _holder.current = None
+        _holder.state = None
 
 
 def set_config(config: Config) -> None:
