@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import os
 import pkgutil
 from pathlib import Path
 
@@ -39,15 +40,26 @@ def test_the_examples_are_found() -> None:
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LAKELET_HOME", str(tmp_path / "home"))  # named volumes, dicts, queues land here
-    monkeypatch.chdir(tmp_path)
+    from lakelet.config import reload_config
+
     if name.startswith(_OPTIONAL):
         pytest.importorskip("ipywidgets")
-    module = importlib.import_module(name)
-    finder = doctest.DocTestFinder(exclude_empty=True)
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    tests = finder.find(module, name, globs=dict(vars(module)))
-    assert tests, f"{name} has '>>> ' in its source but no doctest was found"
-    for test in tests:
-        runner.run(test, out=lambda text: pytest.fail(text, pytrace=False))  # type: ignore[func-returns-value]
-    assert runner.failures == 0
+    monkeypatch.chdir(tmp_path)
+    before = os.environ.get("LAKELET_HOME")
+    os.environ["LAKELET_HOME"] = str(tmp_path / "home")  # named volumes, dicts, queues land here
+    reload_config()
+    try:
+        module = importlib.import_module(name)
+        finder = doctest.DocTestFinder(exclude_empty=True)
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        tests = finder.find(module, name, globs=dict(vars(module)))
+        assert tests, f"{name} has '>>> ' in its source but no doctest was found"
+        for test in tests:
+            runner.run(test, out=lambda text: pytest.fail(text, pytrace=False))  # type: ignore[func-returns-value]
+        assert runner.failures == 0
+    finally:
+        if before is None:
+            os.environ.pop("LAKELET_HOME", None)
+        else:
+            os.environ["LAKELET_HOME"] = before
+        reload_config()  # the next test sees its own home

@@ -51,7 +51,7 @@ def _where_conditions(ds: Dataset, where: str) -> list[Any]:
     import duckdb
 
     from .pruning import conditions
-    from .query import _parse, connect
+    from .sql import _parse, connect
 
     con = connect(ds._engine())
     sql = f"SELECT * FROM ds WHERE {where}"
@@ -87,7 +87,7 @@ class _ReadPiece:
     def frame(self, table: pa.Table) -> Any:
         """``table`` filtered (by DuckDB) and as pandas: also gives the partitions' meta, from no rows."""
         if self.where is not None:
-            from .query import _to_arrow, connect
+            from .sql import _to_arrow, connect
 
             con = connect()
             con.register("piece", table)

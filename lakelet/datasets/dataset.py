@@ -413,7 +413,7 @@ class Dataset:
 
     def _engine(self) -> Any:
         if self._duckdb is None:
-            from .query import engine_connection
+            from .sql import engine_connection
 
             self._duckdb = engine_connection()
         return self._duckdb
@@ -424,7 +424,7 @@ class Dataset:
         Only the columns the SQL mentions are read, and (``prune=True``) only the
         pieces whose statistics do not rule out the WHERE clause.
         """
-        from .query import query_dataset
+        from .sql import query_dataset
 
         return query_dataset(self, sql, prune=prune)
 

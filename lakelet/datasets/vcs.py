@@ -22,8 +22,8 @@ from . import manifest as M
 from . import refs
 from .errors import DatasetError, MergeConflict
 from .fragments import ROWID, ColumnLoader
-from .query import QueryView, connect
 from .schema import Column, Schema
+from .sql import QueryView, connect
 from .state import State
 
 if TYPE_CHECKING:

@@ -70,7 +70,7 @@ def sql_error_text(error: BaseException) -> str:
 def run_cell(line: str, cell: str, namespace: dict[str, Any]) -> Any:
     """Run the magic against ``namespace`` (the notebook's variables); returns the result view."""
     from ..datasets import Dataset, open_read_only
-    from ..datasets.query import run
+    from ..datasets.sql import run
 
     names, out = parse(line)
     if not names:
