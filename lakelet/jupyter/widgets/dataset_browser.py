@@ -19,6 +19,8 @@ from .dataset_view import arrow_html, column_sizes, column_stats, page_html, res
 from .grid import GridQuery, grid_rows, row_detail_html, rows_html
 
 _PAGE_SIZES = (10, 25, 50, 100)
+#: a table wider than the notebook scrolls sideways inside its widget instead of being cut off
+_SCROLL = W.Layout(width="100%", overflow="auto")
 _WORKING = "(working copy)"
 
 
@@ -58,7 +60,7 @@ class DatasetBrowser(W.VBox):
                                     layout=W.Layout(width="170px"))
         self.goto = W.IntText(value=0, description="row", layout=W.Layout(width="180px"))
         self.goto_button = small_button("go")
-        self.rows_html = W.HTML()
+        self.rows_html = W.HTML(layout=_SCROLL)
         self.page_size.observe(lambda _: guard(self._page_size_changed)(), names="value")
         self.goto_button.on_click(lambda _: guard(self.show_rows)(self.goto.value))
         # grid: sort, per-column filter, shown columns, a row's detail (grid.py; all in the kernel)
@@ -70,9 +72,13 @@ class DatasetBrowser(W.VBox):
         self.filter_text = W.Text(placeholder="contains…", continuous_update=False, layout=W.Layout(width="180px"))
         self.columns_shown = W.SelectMultiple(options=[], rows=4, description="columns",
                                               layout=W.Layout(width="260px"))
+        for control, name in ((self.sort_column, "sort"), (self.sort_desc, "desc"),
+                              (self.filter_column, "filter-column"), (self.filter_text, "filter"),
+                              (self.columns_shown, "columns")):
+            control.add_class(f"lakelet-grid-{name}")  # stable hooks for the browser test and user CSS
         self.detail_row = W.IntText(value=0, description="row", layout=W.Layout(width="160px"))
         self.detail_button = small_button("detail", "every value of this row whole, images at full size")
-        self.detail_html = W.HTML()
+        self.detail_html = W.HTML(layout=_SCROLL)
         self.rows: Any = None  # row numbers in the grid's order when sorted or filtered
         self._rows_query = GridQuery()
         for control in (self.sort_column, self.sort_desc, self.filter_column, self.filter_text, self.columns_shown):
@@ -103,7 +109,7 @@ class DatasetBrowser(W.VBox):
         self.sql.add_class("lakelet-mono")
         self.run_button = small_button("▶ run", "run the query (the table is `ds`; FROM may be left out)")
         self.sql_pager = Pager(guard(self._sql_page), page_size)
-        self.sql_html = W.HTML()
+        self.sql_html = W.HTML(layout=_SCROLL)
         self.run_button.on_click(lambda _: guard(self.run_sql)())
         sql_tab = W.VBox([self.sql, W.HBox([self.run_button, self.sql_pager]), self.sql_html])
 
@@ -119,7 +125,7 @@ class DatasetBrowser(W.VBox):
         self.diff_button = small_button("diff")
         self.diff_summary = W.HTML()
         self.diff_pager = Pager(guard(self._diff_page), page_size)
-        self.diff_html = W.HTML()
+        self.diff_html = W.HTML(layout=_SCROLL)
         self.checkout_button.on_click(lambda _: guard(self.checkout)(self.ref.value))
         self.branch_button.on_click(lambda _: guard(self.create_branch)(self.new_name.value))
         self.tag_button.on_click(lambda _: guard(self.create_tag)(self.new_name.value))

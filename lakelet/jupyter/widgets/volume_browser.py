@@ -76,7 +76,7 @@ class VolumeBrowser(W.VBox):
         self.path_box = W.Text(description="path", layout=W.Layout(width="60%"))
         self.copy_html = W.HTML()
         self.info = W.HTML()
-        self.preview_html = W.HTML()
+        self.preview_html = W.HTML(layout=W.Layout(width="100%", overflow="auto"))  # wide tables scroll
         self.preview_image = W.Image(layout=W.Layout(display="none", max_width="480px"))
         self.download = W.HTML()
         self.progress = W.IntProgress(min=0, max=1, layout=W.Layout(display="none", width="60%"))
