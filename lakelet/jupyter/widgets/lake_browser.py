@@ -178,16 +178,20 @@ class LakeBrowser(W.VBox):
         node_id = self.tier_id
         if node_id is None:
             return
-        self._set_entries([])
         location = topo.resolve(self.lake, node_id)
         if not location.listable:
+            self._set_entries([])
             self.listing = None
             self.pager.update(0, 0, 0)
             self.status.info("this tier cannot list its keys")
             return
         query = topo.EntryQuery(offset=offset, limit=self.pager.page_size, sort=self.sort.value,
                                 descending=self.descending.value, filter=self.name_filter.value.strip())
-        self.listing = topo.list_entries(location, query, self.producers)
+        try:
+            self.listing = topo.list_entries(location, query, self.producers)
+        except LakeletError:
+            self._set_entries([])
+            raise
         rows = self.listing["entries"]
         self._set_entries([(_entry_label(row), row["key"]) for row in rows])
         self.pager.update(offset, len(rows), self.listing["total"])
