@@ -277,9 +277,20 @@ class Tree:
     is made on first use.
     """
 
-    def __init__(self, kind: str, url: str, root: str, *, fs: Any = None, location: Location | None = None) -> None:
+    def __init__(
+        self, kind: str, url: str, root: str, *, fs: Any = None, location: Location | None = None,
+        reopen: tuple[Any, ...] | None = None,
+    ) -> None:
         self.kind, self.url, self.root = kind, url, root
         self._fs, self.location = fs, location
+        self._reopen = reopen
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as the arguments it was opened with (a Dask worker reopens the folder: clients,
+        sessions and locks do not travel). A memory folder reopens the receiving process's own."""
+        if self._reopen is None:
+            raise TypeError(f"{self!r} was not opened by open_tree and cannot be sent to another process")
+        return (_reopen_tree, self._reopen)
 
     @property
     def fs(self) -> Any:
@@ -294,6 +305,11 @@ class Tree:
 
     def __repr__(self) -> str:
         return f"Tree({self.kind!r}, {self.url!r})"
+
+
+def _reopen_tree(url: str, creds: Mapping[str, Any] | None, storage_options: Mapping[str, Any] | None,
+                 local_fs: Callable[[], Any] | None) -> Tree:
+    return open_tree(url, creds, storage_options, local_fs=local_fs)
 
 
 @functools.cache
@@ -342,6 +358,8 @@ def open_tree(
     text = os.fspath(url) if isinstance(url, str | os.PathLike) else url
     if not isinstance(text, str) or not text:
         raise InvalidArgument(f"a storage URL must be a non-empty string or path, got {url!r}")
+    reopen = (text, dict(creds) if isinstance(creds, Mapping) else creds,
+              dict(storage_options) if isinstance(storage_options, Mapping) else storage_options, local_fs)
     if "\x00" in text:
         raise InvalidPath(f"storage URL holds a NUL byte: {text!r}")
     scheme = urlsplit(text).scheme.lower() if "://" in text else ""
@@ -364,19 +382,19 @@ def open_tree(
             local_fs = LocalFileSystem
 
         path = str(Path("/" + rest.strip("/") if scheme else text).expanduser().absolute())
-        return Tree("local", text, path.rstrip("/") or "/", fs=local_fs())
+        return Tree("local", text, path.rstrip("/") or "/", fs=local_fs(), reopen=reopen)
     if backend == "memory":
         import fsspec
 
         name = rest.strip("/")
         location = _memory_from_url(text) if name else None
-        return Tree("memory", text, "/" + name, fs=fsspec.filesystem("memory"), location=location)
+        return Tree("memory", text, "/" + name, fs=fsspec.filesystem("memory"), location=location, reopen=reopen)
     if not urlsplit(text).netloc:
         raise InvalidArgument(f"{text!r} names no bucket, container or host")
     if backend == "s3":
         options.setdefault("session", _aio_session())
     location = _factory_for(scheme)(text, **options)
-    return Tree(backend, text, location.root, location=location)  # type: ignore[attr-defined]
+    return Tree(backend, text, location.root, location=location, reopen=reopen)  # type: ignore[attr-defined]
 
 
 @functools.cache

@@ -27,13 +27,14 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(("from_arrow", "from_csv", "from_pandas", "from_parquet"), "importers"),
     "infer_schema": "infer",
     **dict.fromkeys(("from_coco", "from_images"), "media_import"),
-    **dict.fromkeys(("QueryView", "query"), "sql"),
+    "QueryView": "sql",
+    "query": "api",
     **dict.fromkeys(("Column", "Schema"), "schema"),
 }
 
 if TYPE_CHECKING:  # what the names are, for type checkers and readers
     from . import types
-    from .api import copy, create, delete, exists, from_dask, like, open, open_read_only
+    from .api import copy, create, delete, exists, from_dask, like, open, open_read_only, query
     from .dataset import Dataset, Version
     from .errors import (
         CommitConflict,
@@ -50,7 +51,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers and readers
     from .infer import infer_schema
     from .media_import import from_coco, from_images
     from .schema import Column, Schema
-    from .sql import QueryView, query
+    from .sql import QueryView
 
 
 def __getattr__(name: str) -> Any:

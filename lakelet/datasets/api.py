@@ -1,4 +1,4 @@
-"""Module-level dataset functions: create, open, open_read_only, exists, delete, like, copy.
+"""Module-level dataset functions: create, open, open_read_only, exists, delete, like, copy, query, from_dask.
 
 >>> from lakelet import datasets
 >>> ds = datasets.create("memory://doctest-ds")
@@ -13,38 +13,30 @@
 from __future__ import annotations
 
 import json
-import os
-import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from ..errors import InvalidArgument, StorageKeyNotFound
-from . import manifest as M
-from . import refs
+from ..errors import InvalidArgument
 from . import types as T
 from .dataset import Dataset
-from .errors import DatasetError, DatasetExists, DatasetNotFound, NestedDataset
+from .errors import DatasetExists, NestedDataset
+from .layout import (
+    SETTINGS,
+    Url,
+    _inner_datasets,
+    _refuse_nesting,
+    _settings,
+    _writer,
+    initialize,
+)
 from .media import blob_path, key_of
 from .schema import Schema
-from .storage_io import Writer, parallel_map, parse_url, translated
+from .storage_io import Writer, parallel_map
 
-SETTINGS = "dataset.json"
-Url = str | os.PathLike[str]
-
-
-def _writer(url: Url, creds: Mapping[str, Any] | None) -> Writer:
-    if creds is not None and not isinstance(creds, Mapping):
-        raise InvalidArgument(f"creds must be a dict, got {type(creds).__name__}")
-    return Writer(parse_url(url, creds))
-
-
-def _settings(writer: Writer) -> dict[str, Any]:
-    try:
-        return json.loads(writer.get(SETTINGS))
-    except StorageKeyNotFound as e:
-        raise DatasetNotFound(writer.original_path) from e
+if TYPE_CHECKING:
+    from .sql import QueryView
 
 
 def _as_schema(schema: Any) -> Schema:
@@ -69,45 +61,6 @@ def _as_schema(schema: Any) -> Schema:
     )
 
 
-def _enclosing_dataset(writer: Writer) -> str | None:
-    """The folder of a dataset that ``writer``'s root lies inside, if any (one ``exists`` per level)."""
-    parts = writer.path.rstrip("/").split("/")
-    for i in range(len(parts) - 1, 0, -1):
-        parent = "/".join(parts[:i])
-        if parent and _exists(writer, parent + "/" + SETTINGS):
-            return parent
-    return None
-
-
-def _exists(writer: Writer, full: str) -> bool:
-    with translated(full, writer.kind):
-        return bool(writer.fs.exists(full))
-
-
-def _inner_datasets(writer: Writer) -> list[str]:
-    """Folders of datasets stored below ``writer``'s root (relative to it)."""
-    suffix = "/" + SETTINGS
-    return [m.path[: -len(suffix)] for m in writer.walk("") if m.path.endswith(suffix)]
-
-
-def _refuse_nesting(writer: Writer) -> None:
-    """Refuse a new dataset inside another's folder or around one: the outer's ``gc()`` sweeps
-    ``data/``, ``versions/`` and ``media/``, and its ``delete()`` everything below it."""
-    outer = _enclosing_dataset(writer)
-    if outer is not None:
-        raise NestedDataset(
-            f"cannot create a dataset at {writer.original_path!r}: it is inside the dataset at {outer!r}, "
-            "whose gc() or delete() would remove its files; choose a folder outside it"
-        )
-    inner = _inner_datasets(writer)
-    if inner:
-        raise NestedDataset(
-            f"cannot create a dataset at {writer.original_path!r}: its folder would hold the dataset(s) at "
-            + ", ".join(repr(p) for p in inner[:5])
-            + "; choose a folder that holds no dataset"
-        )
-
-
 def create(url: Url, creds: Mapping[str, Any] | None = None, schema: Any = None) -> Dataset:
     """Create an empty dataset on branch ``main``.
 
@@ -117,23 +70,7 @@ def create(url: Url, creds: Mapping[str, Any] | None = None, schema: Any = None)
     another dataset's folder or around one.
     """
     writer = _writer(url, creds)
-    if writer.exists(SETTINGS):
-        raise DatasetExists(writer.original_path)
-    _refuse_nesting(writer)
-    initial = M.Manifest.build([], "created", _as_schema(schema), [])
-    M.store(writer, initial)
-    try:
-        refs.create_branch(writer, "main", initial.id)
-    except DatasetError as e:  # another creator won the race for the first head record
-        raise DatasetExists(writer.original_path) from e
-    settings = {
-        "format": "lakelet.dataset",
-        "version": M.FORMAT,
-        "default_branch": "main",
-        "compression": None if writer.kind in ("local", "memory") else "zstd",
-        "created": time.time(),
-    }
-    writer.set(SETTINGS, json.dumps(settings).encode())
+    settings = initialize(writer, _as_schema(schema))
     return Dataset(writer, settings=settings)
 
 
@@ -283,3 +220,33 @@ def from_dask(
     write_dask(ds, ddf)
     ds.commit(message or "from_dask")
     return ds
+
+
+def query(sql: str, creds: Mapping[str, Any] | None = None, *, prune: bool = True) -> QueryView:
+    """Run SQL over datasets named by URL: ``SELECT ... FROM dataset('s3://b/ds', version='v1')``.
+
+    ``creds`` (Deep Lake's keys) apply to every dataset the query names; ``prune``
+    as in :func:`run`.
+    """
+    from .sql import _dataset_arguments, _parse, _replace_dataset_calls, _table_ref, _unparse, connect, run
+
+    datasets: dict[str, Dataset] = {}
+    opened: dict[tuple[str, str | None], str] = {}
+    con = connect(None)
+    tree = _parse(con, sql) if isinstance(sql, str) and sql.strip() else None
+    if tree is None:
+        raise InvalidArgument("the query must be a non-empty SQL string")
+
+    def _swap(node: dict[str, Any]) -> dict[str, Any]:
+        url, ref = _dataset_arguments(node["function"])
+        key = (url, ref)
+        if key not in opened:
+            name = f"__lakelet_ds{len(opened)}"
+            datasets[name] = open_read_only(url, creds=creds, version=ref)
+            opened[key] = name
+        return _table_ref(con, opened[key], node.get("alias") or "")
+
+    _replace_dataset_calls(tree, _swap)
+    if not datasets:
+        raise InvalidArgument("the query names no dataset: use FROM dataset('url'[, version='...'])")
+    return run(_unparse(con, tree), datasets, prune=prune)

@@ -162,10 +162,14 @@ class QueryView:
 
     def save(self, url: str, creds: Mapping[str, Any] | None = None) -> Dataset:
         """Write the result as a new dataset at ``url`` (media columns keep their content)."""
-        from .api import create
+        from .layout import _writer, initialize
         from .save import save_table
+        from .schema import Schema
 
-        return save_table(self.to_arrow(), create(url, creds=creds), self._sources)
+        writer = _writer(url, creds)
+        kind = type(next(iter(self._sources.values())))  # a view is made from datasets: make one of theirs
+        target = kind(writer, settings=initialize(writer, Schema()))
+        return save_table(self.to_arrow(), target, self._sources)
 
     def __repr__(self) -> str:
         return f"QueryView({len(self)} rows)\n{self.to_arrow().slice(0, 10).to_pandas()!r}"
@@ -230,36 +234,6 @@ def table_for(ds: Dataset, names: set[str], star: bool, where: list[Condition] |
 
 def query_dataset(ds: Dataset, sql: str, *, prune: bool = True) -> QueryView:
     return run(sql, {"ds": ds}, default="ds", engine=ds._engine(), prune=prune)
-
-
-def query(sql: str, creds: Mapping[str, Any] | None = None, *, prune: bool = True) -> QueryView:
-    """Run SQL over datasets named by URL: ``SELECT ... FROM dataset('s3://b/ds', version='v1')``.
-
-    ``creds`` (Deep Lake's keys) apply to every dataset the query names; ``prune``
-    as in :func:`run`.
-    """
-    from .api import open_read_only
-
-    datasets: dict[str, Dataset] = {}
-    opened: dict[tuple[str, str | None], str] = {}
-    con = connect(None)
-    tree = _parse(con, sql) if isinstance(sql, str) and sql.strip() else None
-    if tree is None:
-        raise InvalidArgument("the query must be a non-empty SQL string")
-
-    def _swap(node: dict[str, Any]) -> dict[str, Any]:
-        url, ref = _dataset_arguments(node["function"])
-        key = (url, ref)
-        if key not in opened:
-            name = f"__lakelet_ds{len(opened)}"
-            datasets[name] = open_read_only(url, creds=creds, version=ref)
-            opened[key] = name
-        return _table_ref(con, opened[key], node.get("alias") or "")
-
-    _replace_dataset_calls(tree, _swap)
-    if not datasets:
-        raise InvalidArgument("the query names no dataset: use FROM dataset('url'[, version='...'])")
-    return run(_unparse(con, tree), datasets, prune=prune)
 
 
 def _replace_dataset_calls(node: Any, swap: Any) -> None:
