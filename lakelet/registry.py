@@ -146,24 +146,33 @@ def _open_location(spec: Any, options: dict[str, Any]) -> Location:
         scheme = urlsplit(spec).scheme.lower()
         return _factory_for(scheme)(spec, **translate(backend_of(scheme), options))
     if isinstance(spec, list | tuple):
-        from .locations.levels import Levels
-
-        return Levels(*spec)
+        return _composite("levels")(*spec)
     if isinstance(spec, Mapping):
         return _from_mapping(dict(spec), options)
     # Level objects and anything else a composite can take
-    from .locations.levels import Level
-
-    if isinstance(spec, Level):
+    if isinstance(spec, _composite("level")):
         raise InvalidArgument("a Level only makes sense inside Levels(...)")
     raise InvalidArgument(f"cannot make a location out of {type(spec).__name__}: {spec!r:.100}")
 
 
-def _from_mapping(spec: dict[str, Any], options: dict[str, Any]) -> Location:
-    from .locations.fanout import Fanout
-    from .locations.levels import Levels
-    from .locations.small import Small
+#: the composites, by the word a spec uses for them. Like the backends in KNOWN_LOCATIONS, they are
+#: looked up by name: the composites open their nested specs through this registry, so the registry
+#: names them instead of importing them (no import cycle between the two).
+COMPOSITES: dict[str, tuple[str, str]] = {
+    "fanout": ("lakelet.locations.fanout", "Fanout"),
+    "level": ("lakelet.locations.levels", "Level"),
+    "levels": ("lakelet.locations.levels", "Levels"),
+    "small": ("lakelet.locations.small", "Small"),
+}
 
+
+def _composite(word: str) -> Any:
+    module, name = COMPOSITES[word]
+    return getattr(importlib.import_module(module), name)
+
+
+def _from_mapping(spec: dict[str, Any], options: dict[str, Any]) -> Location:
+    Levels, Fanout, Small = _composite("levels"), _composite("fanout"), _composite("small")  # noqa: N806
     spec = {**spec, **options}
     if "levels" in spec:
         items = [_level_item(item) for item in _as_list(spec.pop("levels"), "levels")]
@@ -192,8 +201,7 @@ def _from_mapping(spec: dict[str, Any], options: dict[str, Any]) -> Location:
 
 
 def _level_item(item: Any) -> Any:
-    from .locations.levels import Level
-
+    Level = _composite("level")  # noqa: N806
     if isinstance(item, Mapping) and "level" in item:
         item = dict(item)
         inner = open_location(item.pop("level"))
