@@ -76,3 +76,44 @@ def test_views_and_browsers_reach_core_objects_in_a_kernel(tmp_path: Path) -> No
     lines = proc.stdout.strip().splitlines()
     assert lines[-2] == "True True"
     assert lines[-1] == "LakeBrowser DatasetBrowser"
+
+
+def test_no_import_cycles() -> None:
+    """No two lakelet modules import each other, directly or around a loop (lazy imports included;
+    imports only under ``TYPE_CHECKING`` do not count)."""
+    grimp = pytest.importorskip("grimp")  # comes with import-linter
+    graph = grimp.build_graph("lakelet", exclude_type_checking_imports=True)
+    modules = sorted(m for m in graph.modules if m != "lakelet")  # the package facade re-exports everything
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:  # Tarjan's strongly connected components
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph.find_modules_directly_imported_by(node):
+            if nxt == "lakelet":
+                continue
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in modules:
+        if module not in index:
+            visit(module)
+    assert cycles == [], "import cycles: " + "; ".join(" <-> ".join(c) for c in cycles)
