@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from ._hashing import CHUNK, _read_full, copy_file_hashing, copy_hashing, hash_bytes, hash_file, validate_key
 from ._heal import FsckReport, fsck, good_copy_below
@@ -68,7 +68,7 @@ class HashKeyStorage:
         if isinstance(value, str | os.PathLike):
             return self._write_path(Path(os.fspath(value)))
         if hasattr(value, "read"):
-            return self._write_stream(value)
+            return self._write_stream(cast(BinaryIO, value))
         try:
             data = memoryview(value)
         except TypeError:
@@ -350,10 +350,10 @@ class _Prefixed:
             return n
         readinto = getattr(self._rest, "readinto", None)
         if readinto is not None:
-            return readinto(buf)  # None ("no data yet") must reach _read_full, never read as the end
+            return cast(int, readinto(buf))  # None ("no data yet") must reach _read_full, never read as the end
         chunk = self._rest.read(len(buf))
         if chunk is None or isinstance(chunk, str):
-            return chunk  # type: ignore[return-value]  # _read_full names the problem
+            return cast(int, chunk)  # _read_full names the problem
         buf[: len(chunk)] = chunk
         return len(chunk)
 

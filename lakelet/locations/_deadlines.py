@@ -84,7 +84,7 @@ def body_size(kwargs: dict[str, Any]) -> int:
     """Bytes of a request body (``Body=``), 0 when there is none or its size is unknown."""
     body = kwargs.get("Body")
     try:
-        return len(body) if body is not None else 0  # type: ignore[arg-type]
+        return len(body) if body is not None else 0
     except TypeError:
         return 0
 

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from ..errors import (
     LakeletError,
@@ -73,7 +73,7 @@ class Blob:
         self.data = memoryview(data).cast("B") if data is not None else None
         self.path = Path(path) if path is not None else None
         if size is None:
-            size = self.data.nbytes if self.data is not None else os.stat(self.path).st_size
+            size = self.data.nbytes if self.data is not None else os.stat(cast(Path, self.path)).st_size
         self.size = size
         self.owned = owned
 
@@ -83,8 +83,8 @@ class Blob:
         if self.data is not None:
             yield io.BytesIO(self.data)  # BytesIO shares the buffer until written to
         else:
-            with open(self.path, "rb") as f:  # type: ignore[arg-type]
-                yield f
+            with open(cast(Path, self.path), "rb") as f:
+                yield cast(BinaryIO, f)
 
     def read_bytes(self) -> bytes:
         """The whole value in memory; for backends that only take bytes (small values)."""
@@ -385,7 +385,7 @@ def blob_digest(blob: Blob) -> str:
     """The sha256 of a blob's bytes (to check what is offered to :meth:`Location.repair`)."""
     if blob.data is not None:
         return hashlib.sha256(blob.data).hexdigest()
-    with open(blob.path, "rb") as f:  # type: ignore[arg-type]
+    with open(cast(Path, blob.path), "rb", buffering=0) as f:  # raw: file_digest reads into its own buffer
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 

@@ -24,9 +24,10 @@ import shutil
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any, cast
 
 from .._hashing import validate_key
 from .._owner import owned_name, sweep_dead
@@ -237,7 +238,7 @@ class Disk(Location):
                         h.update(blob.data)
                         _write_fd(fd, blob.data)
                     else:
-                        with open(blob.path, "rb") as src:  # type: ignore[arg-type]
+                        with open(cast(Path, blob.path), "rb") as src:
                             while chunk := src.read(8 * 2**20):
                                 h.update(chunk)
                                 _write_fd(fd, memoryview(chunk))
@@ -306,7 +307,8 @@ class Disk(Location):
         if blob.owned and blob.path is not None and not self.fsync:
             try:
                 os.chmod(blob.path, 0o444)
-                self._place(lambda: os.link(blob.path, path), path)  # type: ignore[arg-type]
+                source = blob.path
+                self._place(lambda: os.link(source, path), path)
                 return
             except FileExistsError:
                 return  # a concurrent writer published the same content first
@@ -322,7 +324,7 @@ class Disk(Location):
                 if blob.data is not None:
                     f.write(blob.data)
                 else:
-                    with open(blob.path, "rb") as src:  # type: ignore[arg-type]
+                    with open(cast(Path, blob.path), "rb") as src:
                         _copy_file(src, f, blob.size)
                 if self.fsync:
                     f.flush()
@@ -336,7 +338,7 @@ class Disk(Location):
             _fsync_dir(path.parent)
 
     @staticmethod
-    def _place(op, path: Path) -> None:
+    def _place(op: Callable[[], object], path: Path) -> None:
         try:
             op()
         except FileNotFoundError:
@@ -493,7 +495,7 @@ class Disk(Location):
                     continue  # its writer finished (renamed it) meanwhile
         return removed
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         d = super().describe()
         d["max_size"] = self.max_size
         return d
@@ -524,7 +526,7 @@ def _read_fd(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def _copy_file(src, dst, size: int) -> None:
+def _copy_file(src: IO[bytes], dst: IO[bytes], size: int) -> None:
     """Kernel-side copy where the platform allows it, else a buffered copy."""
     try:
         offset = 0

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from .._hashing import validate_key
 from ..errors import InvalidArgument, StorageError, StorageInternalError, StorageKeyNotFound
@@ -184,7 +184,7 @@ class FsspecLocation(Location):
         self._after_read(key)
         reader = TranslatingReader(handle, lambda: self.errors(key))
         try:
-            yield reader
+            yield cast(BinaryIO, reader)  # a raw reader with the BinaryIO methods readers use
         finally:
             reader.close()
 
@@ -201,7 +201,7 @@ class FsspecLocation(Location):
                     raise self._not_found(key) from None
                 raise
         self._after_read(key)
-        return data
+        return cast(bytes, data)
 
     def contains(self, key: str) -> bool:
         validate_key(key)
@@ -276,7 +276,7 @@ class FsspecLocation(Location):
         path = self._record_path(name)
         with self.errors(name):
             try:
-                return self.fs.cat_file(path)
+                return cast(bytes, self.fs.cat_file(path))
             except FileNotFoundError as e:
                 if self._is_missing(e):
                     raise StorageKeyNotFound("no such record", location=self, key=name) from None
@@ -393,7 +393,7 @@ class TranslatingReader(io.RawIOBase):
 
     def read(self, size: int | None = -1) -> bytes:
         with self._errors():
-            return self._handle.read(-1 if size is None else size)
+            return cast(bytes, self._handle.read(-1 if size is None else size))
 
     def readall(self) -> bytes:
         return self.read(-1)
@@ -406,10 +406,10 @@ class TranslatingReader(io.RawIOBase):
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         with self._errors():
-            return self._handle.seek(offset, whence)
+            return cast(int, self._handle.seek(offset, whence))
 
     def tell(self) -> int:
-        return self._handle.tell()
+        return cast(int, self._handle.tell())
 
     def close(self) -> None:
         if not self.closed:

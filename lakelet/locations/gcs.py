@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from ..errors import (
@@ -157,7 +157,7 @@ def _filesystem_class(gcsfs: Any, retries: int) -> type:
     base = gcsfs.GCSFileSystem
     plain = getattr(base._request, "__wrapped__", None)
     if plain is None:  # a gcsfs that changed its internals: keep its retries
-        return base
+        return cast(type, base)
     return type("BoundedGCSFileSystem", (base,), {"_request": retry_request(retries=retries + 1)(plain)})
 
 

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from ..errors import (
     InvalidArgument,
@@ -49,7 +49,8 @@ class Level:
     lower level are copied here. ``Level(loc, write=False)`` is a pure cache.
     """
 
-    location: Location | str | Any
+    #: a Location, or a spec the registry opens (a path, a URL, a dict); inside ``Levels`` always a Location
+    location: Any
     write: bool = True
     replicate: bool = True
     name: str | None = None
@@ -199,7 +200,7 @@ class Levels(Location):
             return value
         for target in (*targets, *repairs):  # a local copy now exists: hand out a path to it
             if target.staging_dir() is not None and self._guard(target, lambda t=target: t.contains(key), False):
-                return stack.enter_context(target.read(key))
+                return cast("Path | BinaryIO", stack.enter_context(target.read(key)))
         return stack.enter_context(blob.open())
 
     def repair(self, key: str, blob: Blob) -> bool:
@@ -299,10 +300,14 @@ class Levels(Location):
                 continue
             if data is None:  # a cache tier that is not answering
                 continue
-            for upper in self.levels[:index]:  # copy-on-read, create-only: never clobbers a newer one
-                if upper.replicate and upper.location.writable:
+            # Copy-on-read, create-only, and only into levels a replace also writes: a replace *deletes* the
+            # record from cache-only levels, so a copy placed there by a read that raced the replace would
+            # shadow the new record for good (a stale cache index entry).
+            targets = self._record_targets()
+            for upper in self.levels[:index]:
+                if upper.replicate and upper.location in targets:
                     self._guard(upper.location, lambda lo=upper.location, d=data: lo.write_record(name, d), False)
-            return data  # type: ignore[no-any-return]
+            return cast(bytes, data)
         raise StorageKeyNotFound("no such record", location=self, key=name)
 
     def write_record(self, name: str, data: bytes, *, replace: bool = False) -> bool:

@@ -21,7 +21,7 @@ import io
 import re
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .._hashing import validate_key
@@ -223,7 +223,7 @@ class RedisLocation(Location):
             found = self._read(keys=self._keys(key), args=[key, now(), 1], client=self.client)
         if not found[0]:
             raise self._not_found(key)
-        return found[1]
+        return cast(bytes, found[1])
 
     def touch(self, key: str) -> bool:
         validate_key(key)
@@ -292,7 +292,7 @@ class RedisLocation(Location):
             data = self.client.get(redis_key)
         if data is None:
             raise StorageKeyNotFound("no such record", location=self, key=name)
-        return data
+        return cast(bytes, data)
 
     def write_record(self, name: str, data: bytes, *, replace: bool = False) -> bool:
         redis_key = self._record_key(name)
@@ -405,12 +405,12 @@ def from_url(url: str, **options: Any) -> RedisLocation:
         port = parts.port or 6379
     except ValueError as e:
         raise InvalidArgument(f"bad port or database number in {url!r}") from e
-    query = dict(parse_qsl(parts.query))
+    query: dict[str, Any] = dict(parse_qsl(parts.query))
     if "durable" in query:
         flag = query["durable"].lower()
         if flag not in ("true", "false", "1", "0", "yes", "no"):
             raise InvalidArgument(f"bad durable={query['durable']!r} in {url!r}: use true or false")
-        query["durable"] = flag in ("true", "1", "yes")  # type: ignore[assignment]
+        query["durable"] = flag in ("true", "1", "yes")
     for name, convert in (("max_size", int), ("socket_timeout", float), ("retries", int), ("db", int)):
         if name in query:
             try:

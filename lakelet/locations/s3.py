@@ -15,7 +15,7 @@ completes. The bucket is created on the first write that finds it missing
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from .._hashing import validate_key
@@ -111,7 +111,7 @@ class S3(FsspecLocation):
         bucket, _, path = self._path(key).partition("/")
         with self.errors(key):
             try:
-                return self.fs.call_s3("head_object", Bucket=bucket, Key=path)
+                return cast("dict[str, Any]", self.fs.call_s3("head_object", Bucket=bucket, Key=path))
             except FileNotFoundError:
                 return None
 

@@ -150,7 +150,7 @@ class SFTP(FsspecLocation):
         finally:
             if not renamed:
                 self._discard(tmp)
-        return renamed
+        return bool(renamed)
 
     def _upload(self, tmp: str, blob: Blob) -> None:
         try:
