@@ -15,6 +15,22 @@ from typing import Any
 class LakeletError(Exception):
     """Base of every error lakelet raises."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by class, args and attributes: errors cross processes (Dask workers, queue consumers),
+        also where tblib's pickling support is installed (Dask does), which cannot rebuild an error that
+        has two builtin bases (``PathNotFound`` is a ``LookupError`` and a ``FileNotFoundError``)."""
+        return (_rebuild_error, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild_error(cls: type[LakeletError], args: tuple[Any, ...], state: dict[str, Any]) -> LakeletError:
+    # The builtin base with the instance's memory layout makes it (OSError's for a FileNotFoundError);
+    # the first ``__new__`` in the MRO may belong to another builtin base and refuse.
+    builtin = max((b for b in cls.__mro__ if b.__module__ == "builtins"), key=lambda b: b.__basicsize__)
+    error: LakeletError = builtin.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class LakeletWarning(UserWarning):
     """Base of every warning lakelet emits."""

@@ -65,3 +65,26 @@ def test_the_top_level_names_are_the_shared_ones() -> None:
     assert lakelet.CommitConflict is dataset_errors.CommitConflict  # Deep Lake's spelling
     with pytest.raises(errors.NotFound):
         lakelet.Dict.from_name("no-such-dict-anywhere")
+
+
+def test_errors_pickle_where_tblib_is_installed() -> None:
+    """Dask installs tblib's exception pickling; a worker's error must still reach the client."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("tblib")
+    code = (
+        "import pickle; from tblib import pickling_support; pickling_support.install()\n"
+        "from lakelet.primitives.entries import PathNotFound\n"
+        "from lakelet.primitives.errors import ConflictError\n"
+        "from lakelet.datasets.errors import DatasetNotFound\n"
+        "from lakelet.errors import StorageKeyNotFound\n"
+        "for e in (PathNotFound('no /x'), ConflictError('lost', paths=['a']), DatasetNotFound('s3://b/d'),"
+        " StorageKeyNotFound('gone', key='k')):\n"
+        "    again = pickle.loads(pickle.dumps(e))\n"
+        "    assert type(again) is type(e) and str(again) == str(e), (e, again)\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip() == "ok"

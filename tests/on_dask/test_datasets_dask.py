@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ pd = pytest.importorskip("pandas")
 
 import dask  # noqa: E402
 from dask.base import tokenize  # noqa: E402
-from distributed import Client, LocalCluster  # noqa: E402
+from distributed import Client  # noqa: E402
 
 from lakelet import datasets  # noqa: E402
 from lakelet.datasets import types  # noqa: E402
@@ -30,9 +31,21 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def client():
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as c:
-        yield c
+    """A Client of a LocalCluster with two worker processes, run in a process of its own."""
+    server = subprocess.Popen([sys.executable, str(Path(__file__).with_name("_serve_cluster.py"))],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        address = server.stdout.readline().strip()  # type: ignore[union-attr]
+        assert address.startswith("tcp://"), f"the cluster did not start (exit code {server.poll()})"
+        with Client(address, timeout=60) as c:
+            c.wait_for_workers(2, timeout=120)
+            yield c
+    finally:
+        server.stdin.close()  # type: ignore[union-attr]
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 @pytest.fixture(params=["local", "s3"])
