@@ -163,8 +163,16 @@ def test_coco_images_and_annotations(tmp_path, source):
 
 
 INGEST = """
-import os, resource, sys, numpy as np, pyarrow as pa
+import os, resource, sys, threading, time, numpy as np, pyarrow as pa
 import lakelet
+peak = [0]
+def watch():  # the process's own memory (anonymous pages), sampled: page cache of written files is not ours
+    while True:
+        for line in open("/proc/self/status"):
+            if line.startswith("RssAnon:"):
+                peak[0] = max(peak[0], int(line.split()[1]) * 1024)
+        time.sleep(0.002)
+threading.Thread(target=watch, daemon=True).start()
 path, batches, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 rng = np.random.default_rng(0)
 def gen():
@@ -176,21 +184,24 @@ def gen():
             print("spilled", flush=True)
             import time; time.sleep(600)
 lakelet.from_arrow(gen(), path, piece_bytes=32 << 20)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, peak[0])
 """
 
 
 def test_ingest_larger_than_its_memory_bound(tmp_path):
     """1.3 GiB of vectors through from_arrow with 32 MiB pieces: peak RSS stays far below the data.
 
-    Measured 216 MiB alone (interpreter and libraries included), up to ~470 MiB inside a busy full
-    suite run (allocator and page state of the machine), never near the data's size."""
+    The heap (RssAnon, sampled) is measured: about 65-150 MiB here, interpreter and libraries included."""
     path = str(tmp_path / "ds")
     batches = 80
     done = subprocess.run([sys.executable, "-c", INGEST, path, str(batches), "run"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
-    peak, raw = int(done.stdout.split()[-1]), batches * 32768 * (128 * 4 + 8)
-    assert peak < raw * 0.45, f"peak RSS {peak >> 20} MiB for {raw >> 20} MiB of data"
+    maxrss, peak = (int(v) for v in done.stdout.split()[-2:])
+    raw = batches * 32768 * (128 * 4 + 8)
+    # The heap is what a bound on memory is about. ru_maxrss also counts file pages mapped into the process
+    # (the page cache of column files), which depend on the machine's state: 216 MiB alone, up to 728 MiB
+    # inside a full-suite run, with the same heap.
+    assert 0 < peak < raw * 0.45, f"peak heap {peak >> 20} MiB (max RSS {maxrss >> 20} MiB) for {raw >> 20} MiB"
     ds = L.open(path)
     assert len(ds) == batches * 32768 and len(ds._state.pieces) >= 20
     assert ds["id"][:].tolist() == list(range(batches * 32768))
