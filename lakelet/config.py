@@ -106,7 +106,7 @@ _FIELDS = tuple(f.name for f in dataclasses.fields(Config))
 
 
 class _Holder:
-    """The current Config and what it was read from; the only process-wide mutable state lakelet has."""
+    """The current Config and what it was read from (other process-wide state: docs/architecture.md)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
