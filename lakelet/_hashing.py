@@ -20,7 +20,6 @@ from typing import Any, BinaryIO
 from .errors import InvalidArgument, InvalidKey
 
 ALGORITHM = "sha256"
-KEY_LENGTH = 64
 CHUNK = 8 * 2**20
 # Streams are copied in 1 MiB pieces: a piece stays in the CPU caches between the read, the
 # hash and the write, and (measured) 8 MiB buffers filled from a pipe made write() 5-15x slower.

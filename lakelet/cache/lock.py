@@ -17,7 +17,6 @@ import contextlib
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -82,11 +81,4 @@ class EntryLock:
         self.release()
 
 
-@contextlib.contextmanager
-def entry_lock(folder: Path, address: str) -> Iterator[None]:
-    """Hold an exclusive lock named after ``address`` under ``folder`` for the ``with`` body."""
-    with EntryLock(folder, address):
-        yield
-
-
-__all__ = ["EntryLock", "entry_lock"]
+__all__ = ["EntryLock"]

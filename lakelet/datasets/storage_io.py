@@ -237,10 +237,6 @@ class Writer(Reader):
                 return False
         return True
 
-    def set_many(self, items: Mapping[str, bytes]) -> None:
-        """Write several objects in parallel (bounded by ``concurrency()``)."""
-        parallel_map(lambda kv: self.set(*kv), list(items.items()))
-
     def _local_write(self, full: str, data: bytes | bytearray | memoryview, *, create_only: bool) -> None:
         folder = os.path.dirname(full)
         os.makedirs(folder, exist_ok=True)

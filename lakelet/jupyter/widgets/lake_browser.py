@@ -2,7 +2,7 @@
 
 The tree and the listings come from :mod:`lakelet.jupyter.topology` (the same
 views the JupyterLab sidebar serves), entries are attributed to the cached
-function or cell that made them (:mod:`.producers`). Evict and clear act only
+function or cell that made them (:mod:`lakelet.cache.producers`). Evict and clear act only
 on *cache levels* (every member of a ``Levels`` stack but the last, and what
 they contain) and, like :meth:`HashKeyStorage.gc`, never remove a value's only
 copy; both ask for confirmation.
@@ -16,6 +16,7 @@ from typing import Any
 import ipywidgets as W
 
 from ... import topology as topo
+from ...cache.producers import Producers, describe
 from ...config import get_config
 from ...errors import InvalidArgument, LakeletError
 from ...hashstore import HashKeyStorage
@@ -23,7 +24,6 @@ from ...locations.abc import Location
 from ...topology import cache_levels
 from ._common import Confirm, Folders, Pager, Status, small_button
 from ._html import STYLE, esc, human_bytes, human_time
-from .producers import Producers, describe
 
 _SORTS = (("last access", "last_access"), ("size", "size"), ("key", "key"))
 
