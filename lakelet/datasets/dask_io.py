@@ -93,10 +93,7 @@ class _ReadPiece:
             con.register("piece", table)
             table = _to_arrow(con.sql(f"SELECT * FROM piece WHERE {self.where}"))
         if self.labels:  # what ds.to_pandas() shows: class labels as Categoricals
-            for i, name in enumerate(table.column_names):
-                shown = self.schema[name].type.present(table.column(i))
-                if shown is not table.column(i):
-                    table = table.set_column(i, name, shown)
+            table = self.schema.present(table)
         from .frames import to_pandas
 
         return to_pandas(table)

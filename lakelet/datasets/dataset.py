@@ -330,14 +330,7 @@ class Dataset:
         ``labels=True``: class-label columns as dictionary arrays of their names instead of codes.
         """
         table = self._state.table(self._loader, columns)
-        if not labels:
-            return table
-        for i, name in enumerate(table.column_names):
-            dtype = self.schema[name].type
-            shown = dtype.present(table.column(i))
-            if shown is not table.column(i):
-                table = table.set_column(i, name, shown)
-        return table
+        return self.schema.present(table) if labels else table
 
     def to_pandas(self, columns: list[str] | None = None, *, labels: bool = True) -> Any:
         """The rows as a DataFrame: class labels as ``Categorical`` (``labels=False``: the codes),

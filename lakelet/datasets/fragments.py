@@ -222,8 +222,11 @@ class ColumnLoader:
                 self._bytes -= old_size
 
 
-def _take(values: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
-    out = values.take(_arrow.array(np.asarray(rows, dtype=np.int64)))  # pa.array would import pandas
+def _take(values: pa.Array | pa.ChunkedArray, rows: np.ndarray | pa.Array) -> pa.Array:
+    """``values`` at ``rows``, as one array."""
+    if not isinstance(rows, pa.Array):
+        rows = _arrow.array(np.asarray(rows, dtype=np.int64))  # pa.array would import pandas
+    out = values.take(rows)
     return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
 
 

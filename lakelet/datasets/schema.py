@@ -58,6 +58,14 @@ class Column:
 class Schema:
     """Ordered, name-unique columns."""
 
+    def present(self, table: pa.Table) -> pa.Table:
+        """``table`` (columns named after this schema's) with class labels as their names, not codes."""
+        for i, name in enumerate(table.column_names):
+            shown = self[name].type.present(table.column(i))
+            if shown is not table.column(i):
+                table = table.set_column(i, name, shown)
+        return table
+
     def __init__(self, columns: list[Column] | None = None) -> None:
         self.columns: list[Column] = list(columns or [])
         self._by_name = {c.name: c for c in self.columns}

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import _arrow
-from .fragments import ROWID, ColumnLoader, Piece, Source, source_array
+from .fragments import ROWID, ColumnLoader, Piece, Source, _take, source_array
 from .schema import Column, Schema
 
 _CHUNK_LIMIT = 256  # in-memory chunks per column before they are combined
@@ -196,7 +196,3 @@ class State:
             ],
         )
 
-
-def _take(values: pa.Array | pa.ChunkedArray, indices: np.ndarray | pa.Array) -> pa.Array:
-    out = values.take(indices if isinstance(indices, pa.Array) else _arrow.array(np.asarray(indices)))
-    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
