@@ -208,10 +208,9 @@ def _queue(args: argparse.Namespace) -> None:
 
 # ----------------------------------------------------------------------------- lake
 def _lake_storage() -> Any:
-    from .config import get_config
-    from .hashstore import HashKeyStorage
+    from .hashstore import open_lake
 
-    return HashKeyStorage(get_config().lake_spec)
+    return open_lake()
 
 
 

@@ -57,7 +57,24 @@ class Config:
         lake = self.data.get("lake")
         if lake is None:
             return str(self.home / "lake")
+        if isinstance(lake, dict) and "volatile" in lake:
+            return {k: v for k, v in lake.items() if k != "volatile"}
         return lake
+
+    @property
+    def lake_volatile(self) -> bool:
+        """``volatile = true`` under ``[lake]``: a lake without a durable level is what the user chose.
+
+        A bare ``memory://`` lake says so by itself; anything else that stores nothing durably is
+        taken for an accident and warned about (see :func:`lakelet.hashstore.open_lake`).
+        """
+        lake = self.data.get("lake")
+        if isinstance(lake, dict) and "volatile" in lake:
+            if not isinstance(lake["volatile"], bool):
+                raise InvalidArgument(f"[lake] volatile in {self.config_file} must be true or false, "
+                                      f"got {lake['volatile']!r:.40}")
+            return lake["volatile"]
+        return isinstance(lake, str) and lake.startswith("memory://")
 
     def section(self, name: str) -> dict[str, Any]:
         """A top-level table of config.toml (empty if absent)."""

@@ -41,6 +41,10 @@ class CacheTierUnavailable(LakeletWarning):
     through to lower levels, writes reach the durable level)."""
 
 
+class VolatileLake(LakeletWarning):
+    """The configured lake has no durable level: what it stores is lost with a process or a Redis restart."""
+
+
 class MissingDependency(LakeletError, ImportError):
     """An optional backend was asked for but its extra is not installed."""
 
@@ -175,6 +179,7 @@ __all__ = [
     "LakeletError",
     "LakeletTimeout",
     "LakeletWarning",
+    "VolatileLake",
     "MissingDependency",
     "NotFound",
     "PreconditionFailed",

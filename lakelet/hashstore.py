@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from ._hashing import CHUNK, _read_full, copy_file_hashing, copy_hashing, hash_bytes, hash_file, validate_key
 from ._heal import FsckReport, fsck, good_copy_below
@@ -38,6 +38,9 @@ from .locations.abc import Blob, EntryInfo, Location, ReadValue, Usage, translat
 from .locations.levels import Levels
 from .registry import open_location
 from .reports import GCReport
+
+if TYPE_CHECKING:
+    from .config import Config
 
 _INLINE_FILE = 1 * 2**20  # files up to this size are read into memory before hashing
 
@@ -395,3 +398,33 @@ def _evict(
             freed += entry.size
             total -= entry.size
     return evicted, freed
+
+
+def open_lake(config: Config | None = None) -> HashKeyStorage:
+    """The configured lake (``[lake]`` of config.toml, else ``$LAKELET_HOME/lake``): the one opener.
+
+    A lake whose writes reach no durable level (process memory, a Redis not marked durable) loses
+    everything it caches when the process or the server restarts. That is allowed when chosen (a bare
+    ``memory://`` lake, or ``volatile = true`` under ``[lake]``) and warned about otherwise, since it
+    is what a mistyped config looks like: the cache then silently never survives a kernel restart.
+    """
+    import warnings
+
+    from .config import get_config
+    from .errors import VolatileLake
+
+    config = get_config() if config is None else config
+    storage = HashKeyStorage(config.lake_spec)
+    location = storage.location
+    if location.writable and not location.durable and not config.lake_volatile:
+        leaves = [leaf.url for leaf in _walk(location) if not leaf.children()]
+        warnings.warn(
+            f"the lake configured in {config.config_file} stores nothing durably: its writable levels "
+            f"({', '.join(leaves)}) are process memory or a Redis not marked durable, so cached values are lost "
+            "when the kernel or the server restarts. Add a folder or bucket level (e.g. \"~/.lakelet/lake\" "
+            "last in `levels`), mark a persistent Redis `durable = true`, or write `volatile = true` under [lake] "
+            "if that is what you want.",
+            VolatileLake,
+            stacklevel=2,
+        )
+    return storage

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..config import get_config
 from ..errors import StorageError
-from ..hashstore import HashKeyStorage
+from ..hashstore import HashKeyStorage, open_lake
 from ..locations.abc import Location
 from . import codecs, persist
 from .errors import CacheWarning, UnstorableValue, UntrustedEntry
@@ -53,7 +53,7 @@ def open_storage(storage: StorageLike | None) -> HashKeyStorage:
     if isinstance(storage, HashKeyStorage):
         return storage
     if storage is None:
-        storage = get_config().lake_spec
+        return open_lake()
     return HashKeyStorage(storage)
 
 
@@ -79,9 +79,10 @@ class CacheStore:
     @property
     def storage(self) -> HashKeyStorage:
         if self._spec is None:  # the configured lake: follow LAKELET_HOME / config.toml when they change
-            lake = get_config().lake_spec
+            config = get_config()
+            lake = config.lake_spec
             if self._storage is None or lake != self._lake:
-                self._storage, self._lake = open_storage(lake), lake
+                self._storage, self._lake = open_lake(config), lake
             return self._storage
         if self._storage is None:
             self._storage = open_storage(self._spec)

@@ -20,7 +20,7 @@ from typing import Any
 from ..cache.producers import Producers
 from ..config import Config, load_config
 from ..errors import InvalidArgument
-from ..hashstore import HashKeyStorage
+from ..hashstore import HashKeyStorage, open_lake
 from ..topology import ProducerLookup
 
 
@@ -90,7 +90,7 @@ class LakeProvider:
             if storage is None:
                 # A lake dropped from this small cache is not closed here: a request still running
                 # in a worker thread may be using it; it is released when the last reference goes.
-                storage = HashKeyStorage(config.lake_spec)
+                storage = open_lake(config)
             self._open[spec] = storage
             while len(self._open) > self.MAX_OPEN:
                 self._open.pop(next(iter(self._open)))

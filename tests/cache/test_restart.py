@@ -62,6 +62,7 @@ def _run(tmp_path: Path, env: dict[str, str]) -> dict:
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert "CacheWarning" not in done.stderr, done.stderr
+    assert "VolatileLake" not in done.stderr, done.stderr  # every config here stores durably
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -182,3 +183,61 @@ def test_entries_of_the_previous_release_are_read_and_moved(tmp_path: Path) -> N
     assert repaired.returncode == 0, repaired.stderr
     assert sorted(lake.records.list("cache/")) == sorted(names)
     assert all(lake.verify(k) for k in lake.keys())
+
+
+VOLATILE_SCRIPT = textwrap.dedent(
+    """
+    import lakelet
+
+    @lakelet.smart_cache
+    def double(n):
+        return 2 * n
+
+    assert double(21) == 42
+    """
+)
+
+
+def _warnings_of(tmp_path: Path, config: str) -> str:
+    env = _env(tmp_path, config)
+    script = tmp_path / "volatile.py"
+    script.write_text(VOLATILE_SCRIPT)
+    done = subprocess.run([sys.executable, "-W", "default", str(script)], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+@pytest.mark.parametrize("levels", [
+    '[{ small = "memory://", max_size = "10 MiB" }, "memory://"]',  # a memory tier over... memory
+    '["memory://scratch"]',
+])
+def test_a_lake_that_stores_nothing_durably_by_accident_is_warned_about(tmp_path: Path, levels: str) -> None:
+    err = _warnings_of(tmp_path, f"[lake]\nlevels = {levels}\n")
+    assert "VolatileLake" in err and "stores nothing durably" in err, err
+    assert str(tmp_path / "home" / ".lakelet" / "config.toml") in err  # names the config to fix
+    assert err.count("VolatileLake") == 1, err  # once, not on every call
+
+
+def test_a_redis_lake_not_marked_durable_is_warned_about(tmp_path: Path, redis_server) -> None:  # type: ignore[no-untyped-def]
+    url = f"redis://{redis_server.host}:{redis_server.port}/0?prefix=volatile-{os.getpid()}"
+    err = _warnings_of(tmp_path, f'[lake]\nlevels = ["{url}"]\n')
+    assert "VolatileLake" in err and "Redis not marked durable" in err, err
+    assert "VolatileLake" not in _warnings_of(tmp_path, f'[lake]\nlevels = [{{ url = "{url}", durable = true }}]\n')
+
+
+@pytest.mark.parametrize("config", [
+    '[lake]\nlevels = ["memory://"]\nvolatile = true\n',  # chosen, and said so
+    '[lake]\nlevels = [{ small = "memory://", max_size = "1 MiB" }, "memory://"]\nvolatile = true\n',
+])
+def test_a_volatile_lake_chosen_explicitly_is_not_warned_about(tmp_path: Path, config: str) -> None:
+    assert "VolatileLake" not in _warnings_of(tmp_path, config)
+
+
+def test_a_bare_memory_lake_is_explicit() -> None:
+    from lakelet.config import Config
+
+    assert Config(home=Path("/h"), data={"lake": "memory://"}).lake_volatile
+    assert not Config(home=Path("/h"), data={"lake": {"levels": ["memory://"]}}).lake_volatile
+    spec = Config(home=Path("/h"), data={"lake": {"levels": ["memory://"], "volatile": True}})
+    assert spec.lake_volatile and spec.lake_spec == {"levels": ["memory://"]}

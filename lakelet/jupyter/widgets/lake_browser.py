@@ -19,7 +19,7 @@ from ... import topology as topo
 from ...cache.producers import Producers, describe
 from ...config import get_config
 from ...errors import InvalidArgument, LakeletError
-from ...hashstore import HashKeyStorage
+from ...hashstore import HashKeyStorage, open_lake
 from ...locations.abc import Location
 from ...topology import cache_levels
 from ._common import Confirm, Folders, Pager, Status, small_button
@@ -39,7 +39,7 @@ class LakeBrowser(W.VBox):
         if isinstance(storage, HashKeyStorage):
             self.storage = storage
         else:
-            self.storage = HashKeyStorage(get_config().lake_spec if storage is None else storage)
+            self.storage = open_lake() if storage is None else HashKeyStorage(storage)
         self.lake: Location = self.storage.location
         self.folders = Folders([p for p in (_disk_root(loc) for loc in _walk(self.lake)) if p is not None]
                                + ([get_config().home] if storage is None else []))
