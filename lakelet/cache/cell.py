@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InvalidArgument, InvalidName, StorageError
-from . import persist
+from . import persist, rng
 from .arguments import VERSION
 from .backend import CacheStore, StorageLike
 from .cell_ast import CellCode, analyze
@@ -61,7 +61,6 @@ RESULT = "__lake_cache_result__"  # the name under which a cell's Out value is s
 _MAX_NAME = 200
 BACKGROUND_MIN = 8 * 2**20  # entries with fewer bytes to write are written before the cell returns
 _STABLE = frozenset({"get_ipython", "exit", "quit"})  # the shell itself: not an input
-_RNG_PREFIX = "__lake_rng_"  # values holding a global generator's state after the run
 _WIDGET = "application/vnd.jupyter.widget-view+json"
 _HISTORY = re.compile(r"_+|_i+|_i?\d+")  # _, __, _i, _ii, _i3, _3
 
@@ -197,7 +196,7 @@ class CellCache:
                 if entry is not None and values is not None:
                     return self._restore(source, code, name, address, entry, values, start, store)
             before = _namespace_ids(self.shell.user_ns)
-            rng_before = _rng_states()
+            rng_before = rng.states()
             ran = time.perf_counter()
             with opened_files() if track_files else _nothing() as opened:
                 result, outputs = self._execute(source, code)
@@ -208,10 +207,10 @@ class CellCache:
                 outcome.cell = done - ran
                 return outcome
             changes = self._changes(code, ignored, before, components, fingerprinter, outcome)
-            rng = _rng_changes(rng_before, code.seeded)
+            moved = rng.changes(rng_before, code.seeded)
             job = self._save(
                 store, code, name, address, components, outputs, result, outcome, ignored, stale or force,
-                changes=changes, rng=rng, opened=data_files(opened) if opened else {},
+                changes=changes, moved=moved, opened=data_files(opened) if opened else {},
             )
             if job is not None:
                 job.finish, job.abandon = lock.release, lock.close_inherited
@@ -228,7 +227,9 @@ class CellCache:
     def _lookup(self, store: CacheStore, address: str) -> tuple[Entry | None, dict[str, Any] | None, bool]:
         """Load an entry; one made from another global random state is stale (a miss that replaces it)."""
         entry, values, stale = store.load(address, "cell")
-        if entry is not None and (_rng_mismatch(entry) or changed_files(entry.extra.get("opened") or {})):
+        if entry is not None and (
+            rng.mismatch(entry.extra.get("rng")) or changed_files(entry.extra.get("opened") or {})
+        ):
             return None, None, True
         return entry, values, stale
 
@@ -305,7 +306,7 @@ class CellCache:
         replace: bool,
         *,
         changes: tuple[list[str], list[str]] = ([], []),
-        rng: tuple[dict[str, str], dict[str, Any]] = ({}, {}),
+        moved: tuple[dict[str, str], dict[str, Any]] = ({}, {}),
         opened: dict[str, str] | None = None,
     ) -> persist.WriteJob | None:
         """Snapshot what the cell wrote; store it now, or return the job that stores it in the background."""
@@ -316,9 +317,9 @@ class CellCache:
         items = {var: namespace[var] for var in wanted if var in namespace}
         if result is not None:
             items[RESULT] = result
-        conditions, states = rng
+        conditions, states = moved
         for kind, state in states.items():
-            items[f"{_RNG_PREFIX}{kind}__"] = state
+            items[rng.value_name(kind)] = state
         if any(_WIDGET in (o.get("display") or {}) for o in outputs):
             outcome.problems.append(
                 "it displayed a widget (a live object of this kernel: replaying it would show a dead copy)"
@@ -329,7 +330,7 @@ class CellCache:
             return None
         deleted = [n for n in code.deleted if n not in namespace]
         deleted += [n for n in changes[1] if n not in deleted]
-        stored = [var for var in prepared if var != RESULT and not var.startswith(_RNG_PREFIX)]
+        stored = [var for var in prepared if var != RESULT and not var.startswith(rng.PREFIX)]
         extra = {"names": stored, "deleted": deleted, "source": _source_of(code)}
         if conditions:
             extra["rng"] = conditions
@@ -409,8 +410,8 @@ class CellCache:
             module = ast.Module(body=[code.tree.body[i] for i in code.definitions], type_ignores=[])
             exec(compile(module, filename, "exec", flags=shell.compile.flags, dont_inherit=True), namespace)  # noqa: S102
         result = values.pop(RESULT, None)
-        for var in [v for v in values if v.startswith(_RNG_PREFIX)]:
-            _set_rng(var[len(_RNG_PREFIX) : -2], values.pop(var))
+        for var in [v for v in values if v.startswith(rng.PREFIX)]:
+            rng.restore(rng.kind_of(var) or "", values.pop(var))
         namespace.update(values)
         for var in entry.extra.get("deleted", ()):
             namespace.pop(var, None)
@@ -438,7 +439,7 @@ class CellCache:
         exists = store.exists(address, "cell")
         if exists:
             entry = store.entries.get(address, "cell")
-            changed = _rng_mismatch(entry) if entry is not None else []
+            changed = rng.mismatch(entry.extra.get("rng")) if entry is not None else []
             opened = changed_files(entry.extra.get("opened") or {}) if entry is not None else []
             if changed or opened:
                 words = [f"changed: {describe(f'rng {kind}')}" for kind in changed]
@@ -484,58 +485,6 @@ def _is_code(value: Any) -> bool:
     return isinstance(value, types.ModuleType | types.FunctionType | type | types.BuiltinFunctionType) or callable(
         getattr(value, "__wrapped__", None)
     )
-
-
-# ------------------------------------------------------------------------------ global random state
-def _rng_states() -> dict[str, Any]:
-    """The state of the global generators a cell may draw from without naming them."""
-    import random
-
-    states: dict[str, Any] = {"random": random.getstate()}
-    np = sys.modules.get("numpy")
-    if np is not None:
-        states["numpy"] = np.random.get_state()
-    return states
-
-
-def _rng_digest(state: Any) -> str:
-    from .arguments import ValueHasher
-
-    return ValueHasher().digest(state, what="random state")
-
-
-def _rng_changes(before: dict[str, Any], seeded: frozenset[str]) -> tuple[dict[str, str], dict[str, Any]]:
-    """(state digests the result depends on, states to restore) for the generators the cell used."""
-    conditions: dict[str, str] = {}
-    states: dict[str, Any] = {}
-    for kind, now in _rng_states().items():
-        old = before.get(kind)
-        if old is None or _rng_digest(old) == _rng_digest(now):
-            continue
-        states[kind] = now
-        if kind not in seeded:
-            conditions[kind] = _rng_digest(old)
-    return conditions, states
-
-
-def _rng_mismatch(entry: Entry) -> list[str]:
-    """Generators whose current state differs from the one the entry was computed from."""
-    wanted = entry.extra.get("rng") or {}
-    if not wanted:
-        return []
-    current = _rng_states()
-    return [k for k, digest in sorted(wanted.items()) if k not in current or _rng_digest(current[k]) != digest]
-
-
-def _set_rng(kind: str, state: Any) -> None:
-    if kind == "random":
-        import random
-
-        random.setstate(state)
-    elif kind == "numpy":
-        import numpy as np
-
-        np.random.set_state(state)
 
 
 @contextmanager

@@ -19,6 +19,7 @@ import functools
 import inspect
 import os
 import pickle
+import threading
 import time
 import types
 from collections.abc import Callable, Iterable
@@ -26,10 +27,11 @@ from typing import Any, Generic, NamedTuple, ParamSpec, TypeVar, overload
 
 from ..config import get_config
 from ..errors import InvalidArgument, StorageError
+from . import effects, rng
 from .arguments import VERSION, reference
 from .backend import DECODE_ERRORS, CacheStore, StorageLike
 from .errors import UnstorableValue
-from .explain import Explanation, explain
+from .explain import Explanation, describe, explain
 from .files import File
 from .fingerprint import Components, Fingerprinter, combine
 from .index import Entry
@@ -100,27 +102,66 @@ class CachedFunction(Generic[P, R]):
         return types.MethodType(self, instance)
 
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any], force: bool) -> R:
-        components = self.components(*args, **kwargs)
+        arguments = self._arguments(args, kwargs)
+        components = self._components(arguments)
         store = self._store
         address = store.entries.address("function", self._name, combine(components))
         stale = False
         if not force:
-            found, stale = self._lookup(address)
+            found, stale = self._lookup(address, arguments)
             if found is not None:
                 return found[0]
         with store.lock(address):
             if not force:  # another process may have finished it while we waited
-                found, stale = self._lookup(address)
+                found, stale = self._lookup(address, arguments)
                 if found is not None:
                     return found[0]
+            # Only the main thread's calls are keyed by the global generators: in a worker thread (Dask, a
+            # pool) other threads draw from them too, so a moved state says nothing about this call.
+            generators = rng.states() if threading.current_thread() is threading.main_thread() else None
             start = time.perf_counter()
             result = self._func(*args, **kwargs)
             duration = time.perf_counter() - start
             self._misses += 1
-            self._save(address, components, result, duration, replace=stale or force)
+            side = self._side_effects(arguments, components, generators)
+            if side is not None:
+                self._save(address, components, result, duration, replace=stale or force, side=side)
         return result
 
-    def _lookup(self, address: str) -> tuple[tuple[Any] | None, bool]:
+    def _side_effects(
+        self, arguments: dict[str, Any], components: Components, generators: dict[str, Any] | None
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """(entry extras, values to store) that let a hit leave the caller's state as this call did.
+
+        None when a hit could not: an argument changed in place that cannot be updated in place.
+        """
+        extra: dict[str, Any] = {}
+        values: dict[str, Any] = {}
+        watched = {n: v for n, v in arguments.items() if n not in self._ignore and type(v) is not File}
+        digest = self._argument_digest
+        mutated = effects.changed_arguments(watched, components, digest)
+        for name in mutated:
+            if not effects.replayable(watched[name]):
+                self._store.warn(
+                    f"{self._name} was not cached: it changed its argument {name!r} "
+                    f"({type(watched[name]).__name__}) in place, which a cache hit could not repeat; "
+                    "return the changed value instead"
+                )
+                return None
+            values[effects.PREFIX + name] = watched[name]
+        if mutated:
+            extra["mutated"] = mutated
+        conditions, after = rng.changes(generators) if generators is not None else ({}, {})
+        for kind, state in after.items():
+            values[rng.value_name(kind)] = state
+        if conditions:
+            extra["rng"] = conditions
+        return extra, values
+
+    def _argument_digest(self, name: str, value: Any) -> str:
+        return self._fingerprinter.value(value, f"argument {name!r} of {self._name}")
+
+    def _lookup(self, address: str, arguments: dict[str, Any] | None = None) -> tuple[tuple[Any] | None, bool]:
         recent = self._recent.get(address)
         if recent is not None:
             # Entries are immutable: the pickle of a small result already read (and checked) in
@@ -137,6 +178,9 @@ class CachedFunction(Generic[P, R]):
         entry, values, stale = self._store.load(address, "function")
         if entry is None or values is None or "result" not in values:
             return None, stale or entry is not None
+        if rng.mismatch(entry.extra.get("rng")):
+            return None, True  # computed from another global random state: a miss that replaces it
+        self._replay(entry, values, arguments)
         self._hits += 1
         if address not in self._seen:
             self._seen.add(address)
@@ -146,27 +190,55 @@ class CachedFunction(Generic[P, R]):
         self._remember(address, entry)
         return (values["result"],), False
 
+    def _replay(self, entry: Entry, values: dict[str, Any], arguments: dict[str, Any] | None) -> None:
+        """Leave the arguments and the global generators as the uncached call did."""
+        for name, value in values.items():
+            kind = rng.kind_of(name)
+            if kind is not None:
+                rng.restore(kind, value)
+            elif name.startswith(effects.PREFIX) and arguments is not None:
+                target = arguments.get(name[len(effects.PREFIX) :])
+                if target is not None:
+                    effects.replay(target, value)
+
     def _remember(self, address: str, entry: Entry) -> None:
+        if len(entry.values) != 1 or entry.extra.get("rng"):
+            return  # side effects to replay: not answered from the in-memory pickle
         descriptor = entry.values.get("result") or {}
         if descriptor.get("codec") == "pickle" and "inline" in descriptor and not descriptor.get("blobs"):
             self._recent[address] = base64.b64decode(descriptor["inline"])
             if len(self._recent) > _RECENT:
                 self._recent.popitem(last=False)
 
-    def _save(self, address: str, components: Components, result: Any, duration: float, *, replace: bool) -> None:
+    def _save(
+        self,
+        address: str,
+        components: Components,
+        result: Any,
+        duration: float,
+        *,
+        replace: bool,
+        side: tuple[dict[str, Any], dict[str, Any]] = ({}, {}),
+    ) -> None:
         store = self._store
+        extra, effect_values = side
         try:
-            descriptor = store.encode(result)
+            descriptors = {"result": store.encode(result)}
+            for name, value in effect_values.items():
+                descriptors[name] = store.encode(value)
         except (UnstorableValue, StorageError, OSError) as e:
             store.warn(f"the result of {self._name} was not cached: {e}")
             return
-        entry = Entry("function", self._name, components, {"result": descriptor}, duration=duration)
+        entry = Entry("function", self._name, components, descriptors, duration=duration, extra=dict(extra))
         if store.save(address, entry, replace=replace):
             self._remember(address, entry)
 
     # ------------------------------------------------------------------ keys
     def components(self, *args: P.args, **kwargs: P.kwargs) -> Components:
         """What the key of this call is made of: code, dependencies and arguments, by name."""
+        return self._components(self._arguments(args, kwargs))
+
+    def _arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         arguments = self._binder(args, kwargs) if self._binder is not None else None
         if arguments is None:
             try:
@@ -174,12 +246,15 @@ class CachedFunction(Generic[P, R]):
             except TypeError as e:
                 raise TypeError(f"{self._name}(): {e}") from e
             bound.apply_defaults()
-            arguments = bound.arguments
+            arguments = dict(bound.arguments)
+        return arguments
+
+    def _components(self, arguments: dict[str, Any]) -> Components:
         out = self.code_components()
         out["version"] = str(VERSION)
         for name, value in arguments.items():
             if name not in self._ignore:
-                out[f"arg {name}"] = self._fingerprinter.value(value, f"argument {name!r} of {self._name}")
+                out[f"arg {name}"] = self._argument_digest(name, value)
                 if type(value) is File:  # named on its own, so `why` says which file changed
                     out[f"file {value.path}"] = value.digest()
         return out
@@ -203,7 +278,14 @@ class CachedFunction(Generic[P, R]):
         components = self.components(*args, **kwargs)
         address = self._store.entries.address("function", self._name, combine(components))
         history = self._store.journal.records("function", self._name)
-        return explain(self._name, address, self._store.exists(address, "function"), components, history)
+        exists = self._store.exists(address, "function")
+        if exists:
+            entry = self._store.entries.get(address, "function")
+            moved = rng.mismatch(entry.extra.get("rng")) if entry is not None else []
+            if entry is not None and moved:
+                changes = [f"changed: {describe(f'rng {kind}')}" for kind in moved]
+                return Explanation(self._name, address, False, changes, entry.created)
+        return explain(self._name, address, exists, components, history)
 
     # ------------------------------------------------------------------ housekeeping
     def cache_info(self) -> CacheInfo:

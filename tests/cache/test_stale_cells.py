@@ -283,3 +283,48 @@ def test_terminal_ipython_replays_each_output_once(tmp_path: Path) -> None:
     for text in (miss, hit):
         assert text.count("printed once") == 1, text
         assert text.count("shown once") == 1, text
+
+
+def _displays(k: Kernel, code: str) -> tuple[str, list[dict[str, Any]]]:
+    """Run ``code``; its stdout and the rich displays it published (display_data / execute_result)."""
+    client = k.client
+    msg_id = client.execute(code)
+    stdout, shown = [], []
+    while True:
+        msg = client.get_iopub_msg(timeout=90)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "stream" and content["name"] == "stdout":
+            stdout.append(content["text"])
+        elif kind in ("display_data", "execute_result"):
+            shown.append(content["data"])
+        elif kind == "error":
+            raise AssertionError("\n".join(content["traceback"]))
+        elif kind == "status" and content["execution_state"] == "idle":
+            break
+    client.get_shell_msg(timeout=90)
+    return "".join(stdout), shown
+
+
+def test_an_inline_figure_is_shown_again_on_a_hit_after_a_restart(tmp_path: Path) -> None:
+    """Output replay: the inline matplotlib figure an uncached run shows comes back, once, on a hit."""
+    pytest.importorskip("matplotlib")
+    project, home = tmp_path / "project", tmp_path / "home"
+    project.mkdir()
+    cell = ("%%lake_cache plot\n"
+            "fig, ax = plt.subplots(figsize=(2, 2), dpi=50)\n"
+            "ax.plot([1, 3, 2])\n"
+            "points = 3\n")
+    runs = []
+    for _ in range(2):  # the second kernel is a restart
+        with kernel(project, home) as k:
+            k.run("%matplotlib inline\nimport matplotlib.pyplot as plt")
+            out, shown = _displays(k, cell)
+            runs.append((outcome(out), [d for d in shown if "image/png" in d], k.value("points")))
+    (first, first_png, _), (second, second_png, points) = runs
+    assert (first, second) == ("miss", "hit")
+    assert len(first_png) == 1, "an uncached run shows the figure once"
+    assert len(second_png) == 1, "the hit shows it again, once"
+    assert second_png[0]["image/png"] == first_png[0]["image/png"]  # the same picture, byte for byte
+    assert points == "3"
