@@ -370,10 +370,13 @@ def _lake_ls(storage: Any, args: argparse.Namespace) -> None:
     tier = topo.resolve(storage.location, args.tier)
     config = get_config()
     producers = Producers(storage, config.home, config.cache_key)
-    query = topo.EntryQuery(limit=args.limit, sort=args.sort, descending=not args.asc, filter=args.filter.strip())
+    query = topo.EntryQuery(limit=args.limit, sort=args.sort, descending=not args.asc, filter=args.filter.strip(),
+                            group=not args.flat)
     page = topo.list_entries(tier, query, producers)
     if args.json:
         return print(json.dumps(page, indent=2))
+    if not args.flat:
+        return _print_grouped(page, args.tier, topo.redact_url(tier.url))
     rows = [
         {"key": e["key"][:KEY_PREFIX], "size": _size(e["size"]), "last access": _when(e["last_access"]),
          "producer": describe(e["producer"])}
@@ -382,6 +385,27 @@ def _lake_ls(storage: Any, args: argparse.Namespace) -> None:
     _print_table(rows, False)
     print(f"{len(rows)} of {page['total']} entries in tier {args.tier} ({topo.redact_url(tier.url)})")
     return None
+
+
+def _print_grouped(page: dict[str, Any], tier_id: str, url: str) -> None:
+    """A tier's values under the cache entry (function call or cell) each belongs to."""
+    current = None
+    for row in page["entries"]:
+        gid = row["group"]
+        if gid != current:
+            current, group = gid, page["groups"][gid]
+            count = f"{group['count']} value{'s' if group['count'] != 1 else ''}"
+            if group["entry"] is None:
+                print(f"(no cache entry known here) · {_size(group['size'])}")
+            else:
+                print(f"{group['kind']} {group['name']} · entry {group['entry'][:12]} · computed "
+                      f"{_when(group['created'])} · {_size(group['size'])} in {count}")
+        role = (row["producer"] or {}).get("variable") or (row["producer"] or {}).get("role") or "value"
+        print(f"    {role:<12} {row['key'][:KEY_PREFIX]}  {_size(row['size']):>10}  "
+              f"last access {_when(row['last_access'])}")
+    shown = len({row["group"] for row in page["entries"]})
+    print(f"{len(page['entries'])} of {page['total']} values ({shown} cache entr{'y' if shown == 1 else 'ies'} shown) "
+          f"in tier {tier_id} ({url})")
 
 
 # ----------------------------------------------------------------------------- dataset
@@ -608,13 +632,15 @@ def _lake_parser(kinds: Any, jsonable: argparse.ArgumentParser, confirm: argpars
         dest="command", required=True
     )
     lake.add_parser("info", help="the tier tree with kinds, URLs and usage", parents=[jsonable])
-    p = lake.add_parser("ls", help="one tier's entries and the cached function or cell that made them",
+    p = lake.add_parser("ls", help="one tier's values, under the cache entry (function call or cell) that made them",
                         parents=[jsonable])
     p.add_argument("tier", metavar="TIER_ID", help="a tier id from 'lakelet lake info' ('0' is the whole lake)")
     p.add_argument("--sort", choices=["last_access", "size", "key"], default="last_access")
     p.add_argument("--asc", action="store_true", help="ascending order (default: largest / most recent first)")
     p.add_argument("--limit", type=_positive_int, default=50, metavar="N", help="at most N entries (default 50)")
     p.add_argument("--filter", default="", metavar="TEXT", help="only keys or producer names containing TEXT")
+    p.add_argument("--flat", action="store_true",
+                   help="one row per stored value, not grouped under the cache entry that made it")
     p = lake.add_parser("gc", help="evict least recently used cache copies (never a value's only copy)",
                         parents=[jsonable])
     p.add_argument("--max-size", default=None, metavar="SIZE", help="keep each cache level under SIZE, e.g. '1 GiB'")

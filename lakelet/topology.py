@@ -130,7 +130,8 @@ def resolve(lake: Location, node_id: str) -> Location:
 class EntryQuery:
     """One page of a tier listing: ``offset``/``limit``, a sort order and a case-insensitive filter.
 
-    The filter matches a substring of the key or of the producer's name.
+    The filter matches a substring of the key or of the producer's name. ``group``: the values of
+    one cache entry are listed together, under that entry (see :func:`list_entries`).
     """
 
     offset: int = 0
@@ -138,6 +139,7 @@ class EntryQuery:
     sort: SortField = "last_access"
     descending: bool = True
     filter: str = ""
+    group: bool = False
 
     def __post_init__(self) -> None:
         if not _is_int(self.offset) or self.offset < 0:
@@ -148,29 +150,44 @@ class EntryQuery:
             raise InvalidArgument(f"sort must be one of key, size, last_access; got {self.sort!r}")
         if not isinstance(self.filter, str) or len(self.filter) > 200 or "\x00" in self.filter:
             raise InvalidArgument("filter must be a string of at most 200 characters without NUL bytes")
+        if not isinstance(self.group, bool):
+            raise InvalidArgument(f"group must be True or False, got {self.group!r:.40}")
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> EntryQuery:
-        """Build a query from URL parameters (``offset``, ``limit``, ``sort``, ``order``, ``filter``)."""
-        unknown = set(params) - {"offset", "limit", "sort", "order", "filter"}
+        """Build a query from URL parameters (``offset``, ``limit``, ``sort``, ``order``, ``filter``, ``group``)."""
+        unknown = set(params) - {"offset", "limit", "sort", "order", "filter", "group"}
         if unknown:
-            raise InvalidArgument(f"unknown parameters {sorted(unknown)}; use offset, limit, sort, order, filter")
+            raise InvalidArgument(
+                f"unknown parameters {sorted(unknown)}; use offset, limit, sort, order, filter, group"
+            )
         order = params.get("order", "desc")
         if order not in ("asc", "desc"):
             raise InvalidArgument(f"order must be 'asc' or 'desc', got {order!r:.40}")
+        group = params.get("group", "none")
+        if group not in ("entry", "none"):
+            raise InvalidArgument(f"group must be 'entry' or 'none', got {group!r:.40}")
         return cls(
             offset=_int_param(params, "offset", 0),
             limit=_int_param(params, "limit", 50),
             sort=params.get("sort", "last_access"),  # type: ignore[arg-type]  # validated in __post_init__
             descending=order == "desc",
             filter=params.get("filter", "").strip(),
+            group=group == "entry",
         )
 
 
 def list_entries(
     location: Location, query: EntryQuery, producers: ProducerLookup | None = None
 ) -> dict[str, Any]:
-    """One sorted, filtered page of ``location``'s entries, with the total that matched."""
+    """One sorted, filtered page of ``location``'s entries, with the total that matched.
+
+    With ``query.group`` the stored values of one cache entry (a function call or a cell) come
+    together, under their entry: the entries are sorted by their totals (size, latest access, or
+    name for ``key``), the values of each follow it, each row names its ``group``, and the page's
+    ``groups`` describe the entries it shows (kind, name, when computed, size and count of its
+    values in this tier). A value no cache entry this machine knows of is a group of its own.
+    """
     if not location.listable:
         raise InvalidArgument(f"{redact_url(location.url)} cannot list its keys")
     entries = list(location.entries())
@@ -178,17 +195,68 @@ def list_entries(
     needle = query.filter.lower()
     if needle:
         entries = [e for e in entries if needle in e.key or needle in _producer_text(found.get(e.key))]
-    entries.sort(key=_sort_key(query.sort), reverse=query.descending)
+    groups: dict[str, dict[str, Any]] = {}
+    if query.group:
+        entries, groups = _grouped(entries, found, query)
+    else:
+        entries.sort(key=_sort_key(query.sort), reverse=query.descending)
     page = entries[query.offset : query.offset + query.limit]
-    return {
+    rows = [entry_json(e, found.get(e.key)) for e in page]
+    out: dict[str, Any] = {
         "total": len(entries),
         "offset": query.offset,
         "limit": query.limit,
         "sort": query.sort,
         "order": "desc" if query.descending else "asc",
         "filter": query.filter,
-        "entries": [entry_json(e, found.get(e.key)) for e in page],
+        "entries": rows,
     }
+    if query.group:
+        for row in rows:
+            row["group"] = group_of(row["key"], found.get(row["key"]))
+        out["groups"] = {row["group"]: groups[row["group"]] for row in rows}
+    return out
+
+
+def group_of(key: str, producer: Mapping[str, Any] | None) -> str:
+    """The cache entry a stored value belongs to (its address), or the value's own key when none is known."""
+    if producer and producer.get("role") == "value" and isinstance(producer.get("entry"), str):
+        return str(producer["entry"])
+    return key
+
+
+def _grouped(
+    entries: list[EntryInfo], found: Mapping[str, Mapping[str, Any]], query: EntryQuery
+) -> tuple[list[EntryInfo], dict[str, dict[str, Any]]]:
+    members: dict[str, list[EntryInfo]] = {}
+    for e in entries:
+        members.setdefault(group_of(e.key, found.get(e.key)), []).append(e)
+    groups: dict[str, dict[str, Any]] = {}
+    for gid, blobs in members.items():
+        producer = found.get(blobs[0].key) or {}
+        attributed = gid != blobs[0].key or bool(producer)
+        accessed = [b.last_access for b in blobs if b.last_access is not None]
+        groups[gid] = {
+            "entry": gid if attributed else None,
+            "kind": producer.get("kind") if attributed else None,
+            "name": producer.get("name") if attributed else None,
+            "created": producer.get("created") if attributed else None,
+            "size": sum(b.size for b in blobs),
+            "count": len(blobs),
+            "last_access": max(accessed) if accessed else None,
+        }
+
+    def order(gid: str) -> Any:
+        g = groups[gid]
+        if query.sort == "size":
+            return (g["size"], gid)
+        if query.sort == "last_access":
+            return (g["last_access"] if g["last_access"] is not None else float("-inf"), gid)
+        return (g["name"] or "\uffff", gid)  # by name; values of no known entry last
+
+    ordered = sorted(members, key=order, reverse=query.descending)
+    rows = [b for gid in ordered for b in sorted(members[gid], key=lambda b: (-b.size, b.key))]
+    return rows, groups
 
 
 def entry_json(entry: EntryInfo, producer: Mapping[str, Any] | None = None) -> dict[str, Any]:

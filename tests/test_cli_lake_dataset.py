@@ -77,8 +77,15 @@ def test_lake_ls_sort_filter_limit_producers(home, capsys, monkeypatch):
     assert ok_json(capsys, "lake", "ls", "0.1", "--limit", "1", "--sort", "size", "--asc")["entries"][0] == value
     assert ok_json(capsys, "lake", "ls", "0.1", "--filter", "MAKE_blob")["total"] == 1
     assert ok_json(capsys, "lake", "ls", "0.1", "--filter", "nothing-matches")["total"] == 0
-    code, out, _ = run(capsys, "lake", "ls", "0.1")
+    code, out, _ = run(capsys, "lake", "ls", "0.1", "--flat")
     assert code == 0 and "make_blob (result)" in out and "1 of 1 entries in tier 0.1" in out
+    # grouped (the default): the cache entry as an entry, its value under it
+    assert value["group"] == value["producer"]["entry"] and page["groups"][value["group"]]["count"] == 1
+    code, out, _ = run(capsys, "lake", "ls", "0.1")
+    head, row = out.splitlines()[:2]
+    assert code == 0 and head.startswith("function ") and "make_blob · entry " in head and "computed 20" in head
+    assert row.split()[:2] == ["result", value["key"][:16]]
+    assert "1 of 1 values (1 cache entry shown) in tier 0.1" in out
 
     code, _, err = run(capsys, "lake", "ls", "0.7")
     assert code == 1 and err.startswith("lakelet: error:") and "no tier '0.7'" in err

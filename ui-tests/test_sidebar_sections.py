@@ -68,6 +68,13 @@ Queue.from_name("jobs", create_if_missing=True).put_many(jobs)
 ds = L.create({str(lake_home / 'datasets' / 'trips')!r}, schema={{"trip": types.Int64(), "city": types.Text()}})
 ds.append({{"trip": [1, 2, 3], "city": ["NYC", "SF", "LA"]}}); ds.commit("first load")
 ds.append({{"trip": [4], "city": ["NYC"]}}); ds.commit("april trips")
+from lakelet.cache import smart_cache
+
+@smart_cache
+def thumbnails(n):
+    return bytes(n)  # big enough to be a stored value of its own, not inline in the entry
+
+thumbnails(300_000)
 """
     env = dict(os.environ, LAKELET_HOME=str(lake_home))
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
@@ -225,4 +232,27 @@ def test_deleting_an_only_copy_asks_first_with_cancel_focused(jupyter_lab, page,
     tier.locator(f'[data-evict="{only}"]').click()
     dialog.get_by_role("button", name="Delete the only copy").click()
     expect(tier.locator(f'.jp-Lakelet-entry[data-key="{only}"]')).to_have_count(0)
+    assert not errors, errors
+
+
+def test_a_tier_lists_values_under_their_cache_entry(jupyter_lab, page, filled):
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    panel = _open(page, jupyter_lab)
+    panel.locator('.jp-Lakelet-nodeLabel[data-id="0"]').click()
+    tier = panel.locator(".jp-Lakelet-tier")
+    expect(tier).to_have_attribute("data-id", "0")
+    expect(tier).to_have_attribute("data-loaded", "true")
+    head = tier.locator(".jp-Lakelet-entryHead", has_text="thumbnails")
+    expect(head).to_have_count(1)
+    expect(head).to_contain_text("fn __main__.thumbnails · computed")
+    expect(head).to_contain_text("in 1 value")
+    value = head.locator("xpath=following-sibling::tr[1]")
+    expect(value).to_have_class("jp-Lakelet-entry jp-mod-underEntry")
+    expect(value.locator(".jp-Lakelet-variable")).to_have_text("→ result")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.screenshot(path=str(DOCS_IMG / "sidebar-tier-entries.png"))
+    head.locator("[data-producer]").click()  # the entry's name filters the listing to its values
+    expect(tier.locator(".jp-Lakelet-filter")).to_have_value("__main__.thumbnails")
+    expect(tier.locator(".jp-Lakelet-entry")).to_have_count(1)
     assert not errors, errors

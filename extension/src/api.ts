@@ -102,7 +102,8 @@ export class LakeletClient {
       limit: String(query.limit),
       sort: query.sort,
       order: query.order,
-      filter: query.filter
+      filter: query.filter,
+      group: 'entry' // a cache entry's values come together, under it
     });
   }
 

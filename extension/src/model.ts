@@ -140,6 +140,8 @@ export interface IProducer {
   role: 'entry' | 'value' | string;
   variable?: string;
   created?: number;
+  /** for a value: the address of the cache entry it belongs to */
+  entry?: string;
 }
 
 export interface IEntry {
@@ -148,6 +150,19 @@ export interface IEntry {
   last_access: number | null;
   created: number | null;
   producer: IProducer | null;
+  /** the cache entry this value belongs to (its address), or its own key when none is known */
+  group?: string;
+}
+
+/** A cache entry (function call or cell) whose values a grouped tier page lists under it. */
+export interface ITierGroup {
+  entry: string | null;
+  kind: string | null;
+  name: string | null;
+  created: number | null;
+  size: number;
+  count: number;
+  last_access: number | null;
 }
 
 export type SortField = 'key' | 'size' | 'last_access';
@@ -166,6 +181,8 @@ export interface ITierPage extends ITierQuery {
   url: string;
   total: number;
   entries: IEntry[];
+  /** present when the page is grouped by cache entry (the sidebar always asks so) */
+  groups?: Record<string, ITierGroup>;
 }
 
 export interface IEvictReply {

@@ -3,7 +3,7 @@
  * No JupyterLab imports, so jest tests it directly in jsdom.
  */
 import { formatAge, formatAgeShort, formatBytes, shortKey, usageFraction } from './format';
-import type { IEntry, ITierPage, ITopologyNode, SortField } from './model';
+import type { IEntry, ITierGroup, ITierPage, ITopologyNode, SortField } from './model';
 
 /** A one-line label of a location: its level name or kind. */
 export function nodeTitle(node: ITopologyNode): string {
@@ -169,9 +169,16 @@ export function renderEntries(page: ITierPage, now: number = Date.now()): HTMLTa
     head.appendChild(th);
   }
   const body = table.createTBody();
+  let current: string | undefined = undefined;
   for (const entry of page.entries) {
+    const group = entry.group !== undefined ? page.groups?.[entry.group] : undefined;
+    if (group && entry.group !== current && group.entry !== null) {
+      body.appendChild(renderEntryHead(group, now));
+    }
+    current = entry.group;
+    const underEntry = group !== undefined && group.entry !== null;
     const row = body.insertRow();
-    row.className = 'jp-Lakelet-entry';
+    row.className = underEntry ? 'jp-Lakelet-entry jp-mod-underEntry' : 'jp-Lakelet-entry';
     row.dataset.key = entry.key;
     // the producer ("made by") goes on a second line under the key, so it fits at ~250 px
     const key = row.insertCell();
@@ -184,7 +191,13 @@ export function renderEntries(page: ITierPage, now: number = Date.now()): HTMLTa
     const used = row.insertCell();
     used.textContent = formatAgeShort(entry.last_access, now);
     used.title = `last access ${formatAge(entry.last_access, now)}`;
-    if (entry.producer) {
+    if (entry.producer && underEntry) {
+      const variable = document.createElement('div');
+      variable.className = 'jp-Lakelet-variable';
+      variable.textContent = `→ ${entry.producer.variable ?? entry.producer.role}`;
+      variable.title = `the value "${entry.producer.variable ?? entry.producer.role}" of the entry above`;
+      key.appendChild(variable);
+    } else if (entry.producer) {
       const producer = document.createElement('div');
       producer.className = 'jp-Lakelet-producer';
       producer.textContent = producerText(entry);
@@ -201,6 +214,29 @@ export function renderEntries(page: ITierPage, now: number = Date.now()): HTMLTa
     actions.appendChild(evict);
   }
   return table;
+}
+
+/**
+ * The line of a cache entry above its values: "fn demo.train · 2 min ago · 1.5 MiB in 2 values".
+ * Clicking the name shows only that function's or cell's values (`data-producer`).
+ */
+export function renderEntryHead(group: ITierGroup, now: number = Date.now()): HTMLTableRowElement {
+  const row = document.createElement('tr');
+  row.className = 'jp-Lakelet-entryHead';
+  row.dataset.entry = group.entry ?? '';
+  const cell = row.insertCell();
+  cell.colSpan = COLUMNS.length;
+  const name = document.createElement('span');
+  name.className = 'jp-Lakelet-producer';
+  name.dataset.producer = group.name ?? '';
+  name.textContent = `${group.kind === 'function' ? 'fn' : group.kind} ${group.name}`;
+  name.title = `cache entry ${group.entry} of ${group.kind} ${group.name}: click to show only its values`;
+  const stats = document.createElement('span');
+  stats.className = 'jp-Lakelet-entryStats';
+  const values = `${group.count} ${group.count === 1 ? 'value' : 'values'}`;
+  stats.textContent = ` · computed ${formatAge(group.created, now)} · ${formatBytes(group.size)} in ${values}`;
+  cell.append(name, stats);
+  return row;
 }
 
 /** "1–50 of 120" for the pager. */

@@ -52,7 +52,9 @@ class Producers:
                         found.setdefault(record.address, {**producer, "role": "entry"})
                     for variable, key in self._value_keys(record.address):
                         if key in wanted:
-                            found.setdefault(key, {**producer, "role": "value", "variable": variable})
+                            found.setdefault(
+                                key, {**producer, "role": "value", "variable": variable, "entry": record.address}
+                            )
         return found
 
     def _value_keys(self, address: str) -> list[tuple[str, str]]:

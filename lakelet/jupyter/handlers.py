@@ -140,7 +140,8 @@ class LakeletAPIHandler(APIHandler):
         found = {
             name: self.get_query_argument(name) for name in self.request.query_arguments if not name.isdigit()
         }
-        unknown = set(found) - set(allowed) - {"home"}
+        found.pop("home", None)  # every route takes it: read by home(), not part of the route's own query
+        unknown = set(found) - set(allowed)
         if unknown:
             raise errors.InvalidArgument(f"unknown parameters {sorted(unknown)}; this route takes {sorted(allowed)}")
         return found
@@ -256,11 +257,14 @@ class TopologyHandler(LakeletAPIHandler):
 
 
 class TierHandler(LakeletAPIHandler):
-    """``GET /lakelet/api/tiers/<id>?offset&limit&sort&order&filter``: one page of a tier's entries."""
+    """``GET /lakelet/api/tiers/<id>?offset&limit&sort&order&filter&group``: one page of a tier's entries.
+
+    ``group=entry``: the values of one cache entry together, under that entry (the sidebar asks so).
+    """
 
     @tornado.web.authenticated
     async def get(self, node_id: str) -> None:
-        query = topology.EntryQuery.from_params(self.params("offset", "limit", "sort", "order", "filter"))
+        query = topology.EntryQuery.from_params(self.params("offset", "limit", "sort", "order", "filter", "group"))
         snapshot = self.snapshot()
         lake_location = snapshot.storage.location
         tier = topology.resolve(lake_location, node_id)

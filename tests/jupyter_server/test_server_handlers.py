@@ -175,3 +175,31 @@ async def test_config_changes_show_up_without_a_restart(jp_fetch, lake_home, tmp
     (lake_home / "config.toml").write_text(f"[lake]\npath = {json.dumps(str(other))}\n")
     lake = (await get_json(jp_fetch, "topology"))["lake"]
     assert (lake["kind"], lake["url"], lake["children"]) == ("disk", str(other), [])
+
+
+async def test_tier_listing_grouped_by_cache_entry_in_the_kernels_home(jp_fetch, lake_home):
+    """The sidebar's request: ``group=entry`` with the kernel's ``home`` (which every route takes)."""
+    from lakelet import smart_cache
+    from lakelet.config import config_set
+
+    with config_set(home=lake_home, cache_key=None):
+
+        @smart_cache
+        def blob(n):
+            return bytes(n)  # a stored value of its own
+
+        blob(50_000)
+        from lakelet.cache import flush
+
+        flush()
+    page = await get_json(jp_fetch, "tiers", "0", params={"group": "entry", "home": str(lake_home)})
+    (row,) = [e for e in page["entries"] if e["producer"]]
+    group = page["groups"][row["group"]]
+    assert row["group"] == row["producer"]["entry"] != row["key"]
+    assert (group["kind"], group["count"], group["size"]) == ("function", 1, row["size"])
+    assert group["name"].endswith(".blob") and group["created"] is not None
+    plain = [e for e in page["entries"] if not e["producer"]]
+    assert all(page["groups"][e["group"]]["entry"] is None for e in plain) and len(plain) == 5
+    with pytest.raises(HTTPClientError) as e:
+        await get_json(jp_fetch, "tiers", "0", params={"group": "bogus"})
+    assert e.value.code == 400

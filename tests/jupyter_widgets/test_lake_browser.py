@@ -39,8 +39,12 @@ def test_tree_usage_and_entries_with_producers(lake):
     assert "[cache]" not in labels[2]
     assert b.tier_id == "0"
     assert len(b.page_keys) == b.listing["total"] >= 1  # values only: entries are named records
-    producers = [label.split("  ")[-1] for label, _ in b.entries.options]
-    assert any("table (result)" in p for p in producers)
+    # each cache entry is a line of its own, with its values under it; selecting it selects them
+    labels = [label for label, _ in b.entries.options]
+    head = next(i for i, label in enumerate(labels) if label.startswith("▾ function ") and ".table · computed" in label)
+    assert labels[head + 1].split()[0] == "result" and b.entries.options[head + 1][1] in b.page_keys
+    b.entries.value = (b.entries.options[head][1],)
+    assert b.selected_keys == [b.entries.options[head + 1][1]]
     assert b.evict_button.disabled and b.clear_button.disabled  # the whole lake is not a cache level
     assert repr(b) == f"LakeBrowser({lake.location.url!r})"
 

@@ -119,6 +119,39 @@ describe('renderEntries', () => {
     expect(sorted.textContent).toBe('size ▲');
   });
 
+  it('lists the values of a cache entry under a line for that entry', () => {
+    const ENTRY = 'e'.repeat(64);
+    const grouped: ITierPage = {
+      ...page,
+      entries: [
+        {
+          key: KEY_A,
+          size: 2048,
+          last_access: null,
+          created: null,
+          group: ENTRY,
+          producer: { kind: 'cell', name: 'load', role: 'value', variable: 'df', entry: ENTRY }
+        },
+        { key: KEY_B, size: 10, last_access: null, created: null, group: KEY_B, producer: null }
+      ],
+      groups: {
+        [ENTRY]: { entry: ENTRY, kind: 'cell', name: 'load', created: 1000, size: 2048, count: 1, last_access: null },
+        [KEY_B]: { entry: null, kind: null, name: null, created: null, size: 10, count: 1, last_access: null }
+      }
+    };
+    const table = renderEntries(grouped, 1000 * 1000 + 120_000);
+    const rows = Array.from(table.tBodies[0].rows);
+    expect(rows.map(r => r.className)).toEqual([
+      'jp-Lakelet-entryHead',
+      'jp-Lakelet-entry jp-mod-underEntry',
+      'jp-Lakelet-entry'
+    ]);
+    expect(rows[0].textContent).toBe('cell load · computed 2 min ago · 2.00 KiB in 1 value');
+    expect(rows[0].querySelector<HTMLElement>('[data-producer]')!.dataset.producer).toBe('load');
+    expect(rows[1].querySelector('.jp-Lakelet-variable')!.textContent).toBe('→ df');
+    expect(rows[2].querySelector('[data-producer]')).toBeNull(); // a value of no known entry: no line above
+  });
+
   it('describes producers and pages', () => {
     expect(producerText(page.entries[0])).toBe('fn demo.train');
     expect(

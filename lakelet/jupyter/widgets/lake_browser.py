@@ -76,7 +76,7 @@ class LakeBrowser(W.VBox):
         self.tiers.observe(lambda c: guard(self.select_tier)(c["new"]) if c["new"] else None, names="value")
         for control in (self.name_filter, self.sort, self.descending):
             control.observe(lambda _: guard(self._load_entries)(0), names="value")
-        self.evict_button.on_click(lambda _: guard(self.evict)(list(self.entries.value)))
+        self.evict_button.on_click(lambda _: guard(self.evict)(self.selected_keys))
         self.clear_button.on_click(lambda _: guard(self.clear)())
         self.gc_button.on_click(lambda _: guard(self.gc)(self.gc_size.value.strip() or None))
 
@@ -186,20 +186,31 @@ class LakeBrowser(W.VBox):
             self.status.info("this tier cannot list its keys")
             return
         query = topo.EntryQuery(offset=offset, limit=self.pager.page_size, sort=self.sort.value,
-                                descending=self.descending.value, filter=self.name_filter.value.strip())
+                                descending=self.descending.value, filter=self.name_filter.value.strip(), group=True)
         try:
             self.listing = topo.list_entries(location, query, self.producers)
         except LakeletError:
             self._set_entries([])
             raise
         rows = self.listing["entries"]
-        self._set_entries([(_entry_label(row), row["key"]) for row in rows])
+        self._set_entries(_grouped_options(rows, self.listing["groups"]))
         self.pager.update(offset, len(rows), self.listing["total"])
 
     @property
     def page_keys(self) -> list[str]:
         """Keys on the current page."""
         return [row["key"] for row in (self.listing or {}).get("entries", [])]
+
+    @property
+    def selected_keys(self) -> list[str]:
+        """The selected values: a selected cache entry stands for all of its values on this page."""
+        keys: list[str] = []
+        for choice in self.entries.value:
+            if isinstance(choice, tuple):  # a cache entry's header line
+                keys += [row["key"] for row in (self.listing or {}).get("entries", []) if row["group"] == choice[1]]
+            else:
+                keys.append(choice)
+        return list(dict.fromkeys(keys))
 
     # ------------------------------------------------------------------ actions
     def evict(self, keys: list[str]) -> None:
@@ -270,9 +281,28 @@ def _disk_root(location: Location) -> Path | None:
     return root if location.kind == "disk" and isinstance(root, Path) else None
 
 
+def _grouped_options(rows: list[dict[str, Any]], groups: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Each cache entry as a line of its own (selecting it selects its values), its values indented under it."""
+    options: list[tuple[str, Any]] = []
+    current = None
+    for row in rows:
+        if row["group"] != current:
+            current, group = row["group"], groups[row["group"]]
+            if group["entry"] is not None:
+                count = f"{group['count']} value{'s' if group['count'] != 1 else ''}"
+                options.append((f"▾ {group['kind']} {group['name']} · computed {human_time(group['created'])} · "
+                                f"{human_bytes(group['size'])} in {count}", ("entry", current)))
+        options.append((_entry_label(row), row["key"]))
+    return options
+
+
 def _entry_label(row: dict[str, Any]) -> str:
-    producer = describe(row.get("producer"))
-    return f"{row['key'][:16]}  {human_bytes(row['size']):>10}  {human_time(row['last_access']):<19}  {producer}"
+    producer = row.get("producer") or {}
+    if producer.get("role") == "value":  # under its entry's line: say which value it is
+        return (f"    {producer.get('variable') or 'value':<10} {row['key'][:16]}  {human_bytes(row['size']):>10}  "
+                f"{human_time(row['last_access'])}")
+    return (f"{row['key'][:16]}  {human_bytes(row['size']):>10}  {human_time(row['last_access']):<19}  "
+            f"{describe(producer)}")
 
 
 __all__ = ["LakeBrowser", "cache_levels"]  # cache_levels: re-exported from topology
