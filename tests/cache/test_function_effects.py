@@ -81,7 +81,8 @@ with warnings.catch_warnings(record=True) as caught:
 out["df"] = list(df.columns)
 out["warned"] = [str(w.message) for w in caught]
 if cached:
-    out["hits"] = {f: getattr(m, f).cache_info().hits for f in ("draw", "draw_stdlib", "pure", "append", "fill", "prune")}
+    names = ("draw", "draw_stdlib", "pure", "append", "fill", "prune")
+    out["hits"] = {f: getattr(m, f).cache_info().hits for f in names}
 print(json.dumps(out))
 """
 
