@@ -90,3 +90,72 @@ def body_size(kwargs: dict[str, Any]) -> int:
 
 
 __all__ = ["DEFAULTS", "MIN_RATE", "Deadlines", "body_size", "bounded", "remote_deadlines"]
+
+
+#: the sync methods of an fsspec filesystem that a location's operations call
+_SYNC_METHODS = ("info", "exists", "cat_file", "pipe_file", "put_file", "get_file", "rm_file", "find", "ls")
+
+
+def bound_fsspec(fs: Any, deadlines: Deadlines, where: str) -> None:
+    """Cut each call of an *async* fsspec filesystem's methods off after the total deadline.
+
+    Backends bound connecting and each read themselves (their own settings, from the same
+    ``[remote]`` table), but their retry loops can add up to minutes; fsspec's ``sync`` takes a
+    ``timeout`` for the whole call. Any timeout, ours or the client's, becomes one
+    :class:`StorageTimeout` that names the server, the operation and the setting.
+    """
+    import inspect
+
+    for name in _SYNC_METHODS:
+        method = getattr(fs, name, None)
+        wrapped = getattr(method, "__wrapped__", None)
+        if method is None or not inspect.iscoroutinefunction(wrapped):
+            continue  # not fsspec's sync wrapper of a coroutine: it takes no ``timeout``
+        setattr(fs, name, _bounded_method(method, name, deadlines, where))
+
+
+def _bounded_method(method: Callable[..., Any], name: str, deadlines: Deadlines, where: str) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        limit = deadlines.for_body(_body_size(name, args, kwargs))
+        try:
+            return method(*args, timeout=limit, **kwargs)
+        except Exception as e:
+            if not _timed_out(e):
+                raise
+            raise StorageTimeout(
+                f"{where} did not answer {name} within its deadlines (connect {deadlines.connect_timeout:.3g} s, "
+                f"read {deadlines.read_timeout:.3g} s, total {limit:.3g} s; a hung or stopped server?); set them "
+                "in [remote] of config.toml"
+            ) from e
+
+    return call
+
+
+def _body_size(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+    import os
+
+    if name == "pipe_file":
+        data = args[1] if len(args) > 1 else kwargs.get("value", b"")
+        return len(data) if isinstance(data, bytes | bytearray | memoryview) else 0
+    if name == "put_file":
+        source = args[0] if args else kwargs.get("lpath")
+        try:
+            return os.path.getsize(source) if source is not None else 0
+        except OSError:
+            return 0
+    return 0
+
+
+def _timed_out(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) is a timeout: fsspec's, asyncio's, aiohttp's, a lost keepalive."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        kind = type(current).__name__
+        if isinstance(current, TimeoutError) or kind in ("FSTimeoutError", "ServerTimeoutError"):
+            return True
+        if kind == "ConnectionLost" and "keepalive" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

@@ -77,6 +77,7 @@ class Azure(FsspecLocation):
         self.account_name = fs.account_name or getattr(fs.service_client, "account_name", None)
         root = f"{container}/{self.prefix}" if self.prefix else container
         super().__init__(fs, root, max_size=max_size)
+        self.request_deadlines = deadlines
         self.extra_errors = azure_error_map()
 
     @property

@@ -33,6 +33,7 @@ from typing import Any, BinaryIO, cast
 
 from .._hashing import validate_key
 from ..errors import InvalidArgument, StorageError, StorageInternalError, StorageKeyNotFound
+from ._deadlines import Deadlines, bound_fsspec
 from ._records import record_bytes, validate_record_name, validate_record_prefix
 from ._usage import UsageCounter
 from .abc import Blob, EntryInfo, ErrorMap, Location, Usage, check_repair, translate_errors
@@ -66,6 +67,8 @@ class FsspecLocation(Location):
     kind = "fsspec"
     #: backend exception types mapped before the built-in OSError mapping
     extra_errors: ErrorMap = ()
+    #: a remote backend's deadlines: every call of its (async) filesystem is cut off after them
+    request_deadlines: Deadlines | None = None
 
     def __init__(
         self,
@@ -150,6 +153,11 @@ class FsspecLocation(Location):
                 if self._fs is None:
                     with self.errors():
                         self._fs = self._factory()
+        if self.request_deadlines is not None and not getattr(self._fs, "_lakelet_bounded", False):
+            with self._lock:
+                if not getattr(self._fs, "_lakelet_bounded", False):
+                    bound_fsspec(self._fs, self.request_deadlines, self.url)
+                    self._fs._lakelet_bounded = True
         return self._fs
 
     def errors(self, key: str | None = None) -> AbstractContextManager[None]:

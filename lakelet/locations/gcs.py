@@ -72,13 +72,15 @@ class GCS(FsspecLocation):
             kwargs["project"] = project
         if endpoint_url is not None:
             kwargs["endpoint_url"] = endpoint_url
+        deadlines = remote_deadlines()
         if timeout is None:  # [remote] deadline of config.toml (see _deadlines)
-            timeout = remote_deadlines().deadline
+            timeout = deadlines.deadline
         kwargs.setdefault("requests_timeout", timeout)  # per HTTP request, not per (long) upload
         fs = _filesystem_class(gcsfs, retries)(skip_instance_cache=True, use_listings_cache=False, **kwargs)
         root = f"{bucket}/{self.prefix}" if self.prefix else bucket
         super().__init__(fs, root, max_size=max_size)
         self.extra_errors = gcs_error_map()
+        self.request_deadlines = deadlines
 
     @property
     def url(self) -> str:

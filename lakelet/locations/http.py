@@ -82,6 +82,7 @@ class Nginx(FsspecLocation):
 
         self.base_url = url if url.endswith("/") else url + "/"
         super().__init__(factory, self.base_url.rstrip("/"), writable=False)
+        self.request_deadlines = limits
         self.extra_errors = (
             ((aiohttp.ClientConnectionError, aiohttp.ServerTimeoutError), StorageNetworkConnectionError),
             ((aiohttp.ClientPayloadError,), StorageNetworkConnectionError),

@@ -76,12 +76,13 @@ class SFTP(FsspecLocation):
         if not isinstance(port, int) or not 0 < port < 65536:
             raise InvalidArgument(f"{type(self).__name__} port must be 1-65535, got {port!r}")
         sshfs = require("sshfs", "sftp")
+        deadlines = remote_deadlines(connect_timeout=connect_timeout)
         self._asyncssh = require("asyncssh", "sftp")
         self.host, self.port, self.username = host, port, username
         self.track_access = track_access
         connect: dict[str, Any] = {
             "port": port,
-            "connect_timeout": remote_deadlines(connect_timeout=connect_timeout).connect_timeout,
+            "connect_timeout": deadlines.connect_timeout,
             "keepalive_interval": keepalive_interval,
             "keepalive_count_max": 2,
             **options,
@@ -97,6 +98,7 @@ class SFTP(FsspecLocation):
             return sshfs.SSHFileSystem(host, skip_instance_cache=True, **connect)
 
         super().__init__(factory, posixpath.normpath(root), max_size=max_size)
+        self.request_deadlines = deadlines
         self.extra_errors = sftp_error_map()
 
     @property
