@@ -18,6 +18,7 @@ with copy-on-read.
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -82,6 +83,9 @@ class Levels(Location):
         )
         self._durable = any(durable for _, durable in self._write_plan)
         self._breakers = Breakers()  # cache tiers that stop answering are skipped (see _failopen)
+        # names of records replaced or deleted while a cache tier was not answering: its copy is stale
+        self._unsynced: dict[int, set[str]] = {}
+        self._unsynced_lock = threading.Lock()
 
     def _cache_tier(self, location: Location) -> bool:
         """Whether ``location`` fails open: a non-durable level above the last one."""
@@ -292,8 +296,30 @@ class Levels(Location):
                 break
         return targets
 
+    def _missed(self, location: Location, name: str) -> None:
+        """``location`` (a cache tier that is not answering) kept an outdated copy of record ``name``."""
+        with self._unsynced_lock:
+            self._unsynced.setdefault(id(location), set()).add(name)
+
+    def _outdated(self, location: Location, name: str) -> bool:
+        """Whether ``location`` may hold an outdated copy of ``name``; tries to drop that copy first.
+
+        A record replaced while a cache tier was down is still the old one there; once the tier
+        answers again its copy is deleted before the tier is read for that name again.
+        """
+        with self._unsynced_lock:
+            pending = self._unsynced.get(id(location))
+            if not pending or name not in pending:
+                return False
+        if self._guard(location, lambda: location.delete_record(name) or True, False):
+            with self._unsynced_lock:
+                pending.discard(name)
+        return True
+
     def read_record(self, name: str) -> bytes:
         for index, level in enumerate(self.levels):
+            if self._outdated(level.location, name):
+                continue  # its copy was outdated (now deleted, or the tier is still down): read below
             try:
                 data = self._guard(level.location, lambda lo=level.location: lo.read_record(name), None)
             except StorageKeyNotFound:
@@ -321,20 +347,29 @@ class Levels(Location):
         if not authority.write_record(name, data, replace=replace):
             return False
         for location in targets[:-1]:  # cache copies above the durable level
-            self._guard(location, lambda lo=location: lo.write_record(name, data, replace=True), False)
+            stored = self._guard(location, lambda lo=location: lo.write_record(name, data, replace=True), None)
+            if stored is None and replace:
+                self._missed(location, name)
         if replace:  # a stale copy in a cache-only level would shadow the new record
             for level in self.levels:
                 location = level.location
-                if location.writable and location not in targets and location not in below:
-                    location.delete_record(name)
+                stays = not location.writable or location in targets or location in below
+                if stays:
+                    continue
+                if self._guard(location, lambda lo=location: lo.delete_record(name) or True, None) is None:
+                    self._missed(location, name)
         return True
 
     def delete_record(self, name: str) -> bool:
         self._require_writable(name)
         deleted = False
         for level in self.levels:
-            if level.location.writable:
-                deleted = level.location.delete_record(name) or deleted
+            location = level.location
+            if location.writable:
+                done = self._guard(location, lambda lo=location: lo.delete_record(name), None)
+                if done is None:
+                    self._missed(location, name)
+                deleted = bool(done) or deleted
         return deleted
 
     def list_records(self, prefix: str = "") -> Iterator[str]:

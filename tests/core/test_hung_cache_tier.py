@@ -67,3 +67,38 @@ def test_failing_redis_tier_is_skipped(private_redis_server, tmp_path, fault):
     assert "not answering" in str(tier_warnings[0].message)
     disk = HashKeyStorage(tmp_path / "disk")
     assert disk.read_bytes(after) == b"written during the outage"  # durable without redis
+
+
+@pytest.mark.parametrize("change", ["replace", "delete"])
+def test_a_record_changed_while_the_tier_was_down_never_comes_back(tmp_path, change):
+    """A record replaced (or deleted) while a persistent Redis tier was down keeps its old copy there;
+    once Redis is back that copy must not be served: it is dropped before the tier is read for it."""
+    from lakelet.testing.pytest_plugin import start_or_skip
+    from lakelet.testing.servers import RedisServer
+
+    with start_or_skip(RedisServer(appendonly=True, workdir=tmp_path / "redis")) as server:
+        redis = RedisLocation(server.host, server.port, prefix="records", socket_timeout=0.5, retries=0)
+        levels = Levels(redis, tmp_path / "disk")
+        levels._breakers.cooldown = 0.2  # try the tier again soon after the outage (30 s by default)
+        assert levels.write_record("cache/f/entry", b"old")
+        server.stop()  # down, with the old copy saved (AOF)
+        with pytest.warns(CacheTierUnavailable):
+            if change == "replace":
+                assert levels.write_record("cache/f/entry", b"new", replace=True)
+            else:
+                assert levels.delete_record("cache/f/entry")
+        server.start()
+        import time
+
+        time.sleep(0.3)  # past the breaker's cooldown: the tier is asked again
+        assert redis.read_record("cache/f/entry") == b"old"  # the outdated copy came back with Redis
+        if change == "replace":
+            assert levels.read_record("cache/f/entry") == b"new"
+        else:
+            with pytest.raises(KeyError):
+                levels.read_record("cache/f/entry")
+        if change == "replace":
+            assert redis.read_record("cache/f/entry") == b"new"  # the tier holds the new one now (copy-on-read)
+        else:
+            with pytest.raises(KeyError):
+                redis.read_record("cache/f/entry")  # dropped from the tier
