@@ -17,7 +17,14 @@ import math
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
+
+
+def _pc() -> Any:
+    """``pyarrow.compute``, imported on first use: it costs ~25 ms, which opening a dataset does not need."""
+    import pyarrow.compute
+
+    return pyarrow.compute
+
 
 MAX_TEXT = 256  # longest text bound recorded (a longer max is "unknown", a longer min is cut)
 
@@ -62,16 +69,16 @@ def compute(array: pa.Array | pa.ChunkedArray) -> Stats | None:
     if kind is None:
         return None
     out: Stats = {"nulls": int(array.null_count)}
-    values = pc.drop_null(array)
+    values = _pc().drop_null(array)
     if kind == "float":
-        nan = pc.is_nan(values)
-        nans = int(pc.sum(nan).as_py() or 0)
+        nan = _pc().is_nan(values)
+        nans = int(_pc().sum(nan).as_py() or 0)
         out["nans"] = nans
         if nans:
-            values = pc.filter(values, pc.invert(nan))
+            values = _pc().filter(values, _pc().invert(nan))
     if len(values) == 0:
         return out  # no bounds: every value is null (or NaN)
-    bounds = pc.min_max(values)
+    bounds = _pc().min_max(values)
     lo, hi = bounds["min"].as_py(), bounds["max"].as_py()
     if kind == "text":
         out["lo"] = lo[:MAX_TEXT]

@@ -24,10 +24,17 @@ from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import _arrow
 from .errors import SchemaError
+
+
+def _pc() -> Any:
+    """``pyarrow.compute``, imported on first use: it costs ~25 ms, which opening a dataset does not need."""
+    import pyarrow.compute
+
+    return pyarrow.compute
+
 
 _KEY_RE = re.compile(r"[0-9a-f]{64}")
 _URL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
@@ -340,8 +347,8 @@ def _zero_under_nulls(values: pa.Array) -> pa.Array:
     if not values.null_count or values.type.bit_width not in (32, 64):
         return values
     storage = values.view(pa.int64() if values.type.bit_width == 64 else pa.int32())
-    filled = pc.fill_null(storage, 0)
-    valid = pc.is_valid(values)  # a fresh bitmap at offset 0, like ``filled``
+    filled = _pc().fill_null(storage, 0)
+    valid = _pc().is_valid(values)  # a fresh bitmap at offset 0, like ``filled``
     return pa.Array.from_buffers(values.type, len(values), [valid.buffers()[1], filled.buffers()[1]],
                                  values.null_count)
 
@@ -666,10 +673,10 @@ class ClassLabel(DataType):
         return codes
 
     def _codes_of(self, names: pa.Array, column: str) -> pa.Array:
-        codes = pc.index_in(names, value_set=pa.array(self.labels, type=pa.string()))
-        unknown = pc.and_(pc.is_null(codes), pc.is_valid(names))
-        if pc.any(unknown).as_py():
-            row = int(pc.index(unknown, True).as_py())
+        codes = _pc().index_in(names, value_set=pa.array(self.labels, type=pa.string()))
+        unknown = _pc().and_(_pc().is_null(codes), _pc().is_valid(names))
+        if _pc().any(unknown).as_py():
+            row = int(_pc().index(unknown, True).as_py())
             raise self._error(column, row, f"unknown label {names[row].as_py()!r}; known: {self.labels}")
         return codes.cast(self.arrow)
 
@@ -687,9 +694,9 @@ class ClassLabel(DataType):
     def _check_range(self, codes: pa.Array, column: str) -> None:
         if not self.labels or not len(codes) or codes.null_count == len(codes):
             return
-        bad = pc.or_(pc.less(codes, 0), pc.greater_equal(codes, len(self.labels)))
-        if pc.any(bad).as_py():
-            row = int(pc.index(bad, True).as_py())
+        bad = _pc().or_(_pc().less(codes, 0), _pc().greater_equal(codes, len(self.labels)))
+        if _pc().any(bad).as_py():
+            row = int(_pc().index(bad, True).as_py())
             top = len(self.labels) - 1
             raise self._error(column, row, f"code {codes[row].as_py()} is not a label index (0..{top})")
 
