@@ -411,15 +411,16 @@ class Dataset:
             self._duckdb = engine_connection()
         return self._duckdb
 
-    def query(self, sql: str, *, prune: bool = True) -> Any:
+    def query(self, sql: str, *, prune: bool = True, labels: bool = True) -> Any:
         """Run DuckDB SQL where this version is the table ``ds`` (``SELECT * WHERE ...`` needs no FROM).
 
         Only the columns the SQL mentions are read, and (``prune=True``) only the
-        pieces whose statistics do not rule out the WHERE clause.
+        pieces whose statistics do not rule out the WHERE clause. Class labels are
+        their names (``WHERE zone = 'SoHo'``); ``labels=False`` gives the stored codes.
         """
         from .sql import query_dataset
 
-        return query_dataset(self, sql, prune=prune)
+        return query_dataset(self, sql, prune=prune, labels=labels)
 
     # ------------------------------------------------------------------ version control
     def commit(self, message: str | None = None) -> str:

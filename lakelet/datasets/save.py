@@ -20,6 +20,18 @@ def _source_type(name: str, arrow: pa.DataType, sources: Mapping[str, Dataset]) 
     return T.from_arrow(arrow), None
 
 
+def _source_label(name: str, column: pa.Array, sources: Mapping[str, Dataset]) -> T.ClassLabel | None:
+    """The class-label type of a source column ``name`` whose names ``column`` holds, if any."""
+    if not pa.types.is_dictionary(column.type):
+        return None
+    names = column.dictionary.to_pylist()
+    for ds in sources.values():
+        dtype = ds.schema[name].type if name in ds.schema else None
+        if isinstance(dtype, T.ClassLabel) and list(dtype.labels) == names:
+            return dtype
+    return None
+
+
 def save_table(table: pa.Table, target: Dataset, sources: Mapping[str, Dataset]) -> Dataset:
     """Give ``target`` the table's columns and rows, copy referenced media, and commit."""
     arrays = {}
@@ -27,6 +39,9 @@ def save_table(table: pa.Table, target: Dataset, sources: Mapping[str, Dataset])
         if name == "_rowid":
             continue
         column = table.column(name).combine_chunks()
+        label = _source_label(name, column, sources)
+        if label is not None:  # label names (a query result's view of them): stored as the codes
+            column = column.indices.cast(label.arrow)
         dtype, origin = _source_type(name, column.type, sources)
         target.add_column(name, dtype)
         if dtype.is_media and origin is not None:

@@ -28,6 +28,7 @@ from ..errors import InvalidArgument
 from .fragments import ROWID
 from .pruning import Condition, conditions, keep
 from .state import State
+from .types import ClassLabel
 
 if TYPE_CHECKING:
     from .dataset import Dataset
@@ -151,7 +152,7 @@ class QueryView:
 
     def to_arrow(self) -> pa.Table:
         if self._table is None:
-            self._table = _to_arrow(self._con.sql(self.sql))
+            self._table = as_labels(_to_arrow(self._con.sql(self.sql)), self._sources)
         return self._table
 
     def to_pandas(self) -> Any:
@@ -179,6 +180,27 @@ class QueryView:
         return f"<p>{len(self)} rows</p>" + head.to_html(max_rows=50)
 
 
+def as_labels(table: pa.Table, sources: Mapping[str, Dataset]) -> pa.Table:
+    """Result columns named like a class-label column of a source, holding only its names, as that
+    column reads in ``to_arrow``: a dictionary of the label names (DuckDB hands ENUMs back as text).
+    Text that is not all label names (``upper(zone) AS zone``) stays text."""
+    kinds: dict[str, ClassLabel] = {}
+    for ds in sources.values():
+        for column in ds.schema:
+            if isinstance(column.type, ClassLabel) and column.type.labels:
+                kinds.setdefault(column.name, column.type)
+    for i, name in enumerate(table.column_names):
+        dtype, values = kinds.get(name), table.column(i)
+        if dtype is None or not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+            continue
+        import pyarrow.compute as pc
+
+        codes = pc.index_in(values, value_set=pa.array(list(dtype.labels), pa.string()))
+        if codes.null_count == values.null_count:
+            table = table.set_column(i, name, dtype.present(codes.cast(dtype.arrow)))
+    return table
+
+
 def run(
     sql: str,
     datasets: Mapping[str, Dataset],
@@ -186,16 +208,22 @@ def run(
     engine: duckdb.DuckDBPyConnection | None = None,
     *,
     prune: bool = True,
+    labels: bool = True,
 ) -> QueryView:
     """Run ``sql`` with each dataset registered under its key; ``default`` feeds a FROM-less SELECT.
 
     ``prune``: skip pieces whose statistics prove the WHERE clause matches none
     of their rows (see :mod:`lakelet.datasets.pruning`); results are the same.
+    ``labels``: class-label columns are their names in SQL (``WHERE zone = 'SoHo'``,
+    ``GROUP BY zone``) and in the result (an Arrow dictionary, a pandas Categorical);
+    ``labels=False`` gives the stored integer codes, as before names existed.
     """
     if not isinstance(sql, str) or not sql.strip():
         raise InvalidArgument("the query must be a non-empty SQL string")
     if not isinstance(prune, bool):
         raise InvalidArgument(f"prune must be True or False, got {prune!r}")
+    if not isinstance(labels, bool):
+        raise InvalidArgument(f"labels must be True or False, got {labels!r}")
     con = connect(engine)
     tree = _parse(con, sql)
     from_less = default is not None and _needs_from(tree)
@@ -204,7 +232,9 @@ def run(
     names, star = referenced(tree)
     for table_name, ds in datasets.items():
         found = conditions(tree, table_name, ds.schema, default=from_less and table_name == default) if prune else []
-        con.register(table_name, table_for(ds, names, star, found))
+        if labels:  # statistics hold codes, the query compares names: such conditions prune nothing
+            found = [c for c in found if not isinstance(c.column.type, ClassLabel)]
+        con.register(table_name, table_for(ds, names, star, found, labels=labels))
     try:
         # bind now, so a bad column or function fails at query() rather than at the first read
         con.execute(f"SELECT * FROM ({sql.strip().rstrip(';')}) LIMIT 0").fetchall()
@@ -213,9 +243,12 @@ def run(
     return QueryView(con, sql.strip().rstrip(";"), dict(datasets))
 
 
-def table_for(ds: Dataset, names: set[str], star: bool, where: list[Condition] | None = None) -> pa.Table:
+def table_for(
+    ds: Dataset, names: set[str], star: bool, where: list[Condition] | None = None, *, labels: bool = False
+) -> pa.Table:
     """The Arrow table DuckDB sees for ``ds``: only the mentioned columns are loaded, and with
-    ``where`` (conditions of the query's filter) only the pieces that may match it."""
+    ``where`` (conditions of the query's filter) only the pieces that may match it; ``labels``:
+    class-label columns as dictionaries of their names (DuckDB sees an ENUM)."""
     state = ds._state
     if where:
         kept = [p for p in state.pieces if keep(p, state.schema, where)]
@@ -229,11 +262,16 @@ def table_for(ds: Dataset, names: set[str], star: bool, where: list[Condition] |
     if not wanted:  # e.g. count(*): row ids give the row count cheaply
         rowids = state.column(ds._loader, ROWID) if state.pieces else pa.chunked_array([], pa.int64())
         return pa.table({ROWID: rowids})
-    return state.table(ds._loader, wanted)
+    table = state.table(ds._loader, wanted)
+    if labels:
+        for i, name in enumerate(table.column_names):
+            if name in ds.schema and isinstance(ds.schema[name].type, ClassLabel):
+                table = table.set_column(i, name, ds.schema[name].type.present(table.column(i)))
+    return table
 
 
-def query_dataset(ds: Dataset, sql: str, *, prune: bool = True) -> QueryView:
-    return run(sql, {"ds": ds}, default="ds", engine=ds._engine(), prune=prune)
+def query_dataset(ds: Dataset, sql: str, *, prune: bool = True, labels: bool = True) -> QueryView:
+    return run(sql, {"ds": ds}, default="ds", engine=ds._engine(), prune=prune, labels=labels)
 
 
 def _replace_dataset_calls(node: Any, swap: Any) -> None:

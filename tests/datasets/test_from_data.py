@@ -50,7 +50,8 @@ plain = df.drop(columns=["vec", "tags", "meta"])
 print(json.dumps({"schema": repr(ds.schema), "dtypes": {k: str(v) for k, v in df.dtypes.items()},
                   "rows": json.loads(plain.to_json(orient="records", date_format="iso", default_handler=str)),
                   "vec": [list(map(float, v)) for v in df["vec"]], "tags": [list(v) for v in df["tags"]],
-                  "meta": list(df["meta"]), "labels": ds.query("SELECT cat FROM ds").to_arrow().column(0).to_pylist()}))
+                  "meta": list(df["meta"]), "labels": ds.query("SELECT cat FROM ds").to_arrow().column(0).to_pylist(),
+                  "codes": ds.query("SELECT cat FROM ds", labels=False).to_arrow().column(0).to_pylist()}))
 """
 
 
@@ -80,7 +81,8 @@ def test_from_pandas_infers_every_type_and_round_trips(tmp_path):
     assert got["dtypes"] == {k: str(v) for k, v in df.dtypes.items()} | {"price": "object", "s": "str"}
     assert got["rows"] == expected_rows(df)
     assert got["vec"] == [list(map(float, v)) for v in df["vec"]] and got["tags"] == list(df["tags"])
-    assert got["meta"] == list(df["meta"]) and got["labels"] == [0, 1, 0, 1, 0]
+    assert got["meta"] == list(df["meta"]) and got["codes"] == [0, 1, 0, 1, 0]
+    assert got["labels"] == ["low", "high", "low", "high", "low"]  # SQL results show names (issue 11.6)
 
 
 def test_overrides_and_extend_with_every_type(mem_url):

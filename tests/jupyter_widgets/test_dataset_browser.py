@@ -170,7 +170,7 @@ def test_sql_results_show_label_names_and_image_thumbnails(dataset):
     html = b.sql_html.value
     assert "dog <span class='lakelet-muted'>(1)</span>" in html and "cat <span" in html
     assert html.count('<img class="lakelet-thumb"') == 3
-    b.run_sql("SELECT label + 1 AS label FROM ds LIMIT 1")  # no longer the column's codes: a plain number
+    b.run_sql("SELECT n + 100 AS label FROM ds LIMIT 1")  # not the column's labels: a plain number
     assert "lakelet-muted'>(" not in b.sql_html.value
 
 

@@ -76,8 +76,9 @@ def result_html(table: pa.Table, offset: int = 0, sources: dict[str, Any] | None
 
 def _fits(dtype: Any, arrow: pa.DataType) -> bool:
     """A result column still holds what the dataset column holds (label codes, blob keys)."""
-    if type(dtype).__name__ == "ClassLabel":
-        return pa.types.is_integer(arrow)
+    if type(dtype).__name__ == "ClassLabel":  # codes, or their names (SQL results decode labels)
+        return (pa.types.is_integer(arrow) or pa.types.is_dictionary(arrow) or pa.types.is_string(arrow)
+                or pa.types.is_large_string(arrow))
     return pa.types.is_string(arrow) or pa.types.is_large_string(arrow)
 
 
@@ -89,6 +90,8 @@ def _cell(ds: Any, dtype: Any, value: Any) -> str:
         if kind == "Image" and isinstance(value, str) and len(value) == _KEY_LEN:
             return thumbnail_html(ds, value)
         return f'<code title="{esc(value)}">{esc(shorten(str(value), 16))}</code>'
+    if kind == "ClassLabel" and isinstance(value, str) and value in dtype.labels:
+        value = list(dtype.labels).index(value)  # a name from a SQL result: shown with its code, as in the grid
     if kind == "ClassLabel" and isinstance(value, int) and 0 <= value < len(dtype.labels):
         return f"{esc(dtype.labels[value])} <span class='lakelet-muted'>({value})</span>"
     return _plain(value)
