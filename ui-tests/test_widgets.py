@@ -129,6 +129,21 @@ def test_dataset_grid_sorts_and_filters_in_the_browser(jupyter_lab, page):
     expect(page.get_by_text("1–10 of 20")).to_have_count(1, timeout=15_000)
     expect(table.locator("tbody tr").nth(1).locator("td").first).to_have_text("56")
     assert table.locator("tbody tr").first.locator("td").nth(2).inner_text().startswith("blue")
+    # a click on a thumbnail opens a larger view in place; a second click closes it
+    zoom = table.locator("tbody tr").first.locator(".lakelet-zoom")
+    zoomed = zoom.locator(".lakelet-zoomed")
+    expect(zoomed).to_be_hidden()
+    zoom.locator("summary").click()
+    expect(zoomed).to_be_visible(timeout=5_000)
+    assert zoomed.bounding_box()["width"] >= 128, zoomed.bounding_box()
+    # a header's corner widens its column (CSS resize: widget HTML runs no script)
+    handle = table.locator("th .lakelet-resize", has_text="extra_0")
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] + 150, box["y"] + box["height"] - 2, steps=5)
+    page.mouse.up()
+    assert handle.bounding_box()["width"] > box["width"] + 100, (box, handle.bounding_box())
     # the wide table scrolls sideways instead of being cut off
     scroll = page.locator(".lakelet-scroll").first
     page.locator(".jp-OutputArea-output").first.screenshot(path=str(DOCS_IMG / "widget-grid.png"))

@@ -19,6 +19,12 @@ STYLE = """<style>
   vertical-align: top; max-width: 28em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .lakelet-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .lakelet-thumb { max-width: 64px; max-height: 64px; }
+.lakelet-zoom summary { list-style: none; cursor: zoom-in; }
+.lakelet-zoom summary::-webkit-details-marker { display: none; }
+.lakelet-zoom[open] summary { cursor: zoom-out; }
+.lakelet-zoomed { display: block; margin-top: 4px; max-width: 256px; max-height: 256px; min-width: 128px;
+  image-rendering: pixelated; }
+.lakelet-table th .lakelet-resize { resize: horizontal; overflow: hidden; min-width: 2.5em; padding-right: 6px; }
 .lakelet-bar { background: #4c8ed9; height: 10px; display: inline-block; }
 .lakelet-muted { color: #777; }
 .lakelet-error { color: #b00020; }
@@ -43,9 +49,19 @@ def shorten(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def html_table(header: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: Sequence[int] = ()) -> str:
-    """An HTML table. Cells are *already escaped* HTML; ``numeric`` columns are right-aligned."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+def html_table(
+    header: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: Sequence[int] = (), resizable: bool = False
+) -> str:
+    """An HTML table. Cells are *already escaped* HTML; ``numeric`` columns are right-aligned.
+
+    ``resizable``: each header has a drag handle (CSS ``resize``; no script runs in a widget's HTML)
+    that widens its column, so a cut-off value can be read in place.
+    """
+    if resizable:
+        head = "".join(f'<th><div class="lakelet-resize" title="drag the corner to resize">{esc(h)}</div></th>'
+                       for h in header)
+    else:
+        head = "".join(f"<th>{esc(h)}</th>" for h in header)
     body = []
     for row in rows:
         cells = "".join(

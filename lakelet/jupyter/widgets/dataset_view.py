@@ -22,6 +22,8 @@ from ._html import bars, esc, histogram_svg, html_table, human_bytes, plain_text
 MAX_THUMB_SOURCE = 8 * 2**20
 #: thumbnails are scaled to fit this many pixels
 THUMB_PX = 64
+#: a clicked thumbnail opens a view scaled to fit this many pixels
+ZOOM_PX = 256
 HIST_BINS = 20
 TOP_VALUES = 10
 
@@ -71,7 +73,7 @@ def result_html(table: pa.Table, offset: int = 0, sources: dict[str, Any] | None
         else:
             cells[name] = [_plain(v) for v in values]
     rows = ([f"{offset + i:,}"] + [cells[n][i] for n in names] for i in range(table.num_rows))
-    return html_table(["#", *names], rows, numeric=(0,))
+    return html_table(["#", *names], rows, numeric=(0,), resizable=True)
 
 
 def _fits(dtype: Any, arrow: pa.DataType) -> bool:
@@ -111,12 +113,17 @@ def thumbnail_html(ds: Any, key: str) -> str:
         return f'<span class="lakelet-error" title="{esc(key)}">missing image</span>'
     if info.size > MAX_THUMB_SOURCE:
         return f'<span class="lakelet-muted">image {esc(human_bytes(info.size))}</span>'
-    data, mime = _thumbnail(ds.blobs.read_bytes(key))
-    b64 = base64.b64encode(data).decode()
-    return f'<img class="lakelet-thumb" title="{esc(key[:12])}" src="data:{mime};base64,{b64}">'
+    source = ds.blobs.read_bytes(key)
+    data, mime = _thumbnail(source)
+    big, big_mime = _thumbnail(source, ZOOM_PX)
+    thumb = f'<img class="lakelet-thumb" src="data:{mime};base64,{base64.b64encode(data).decode()}">'
+    zoomed = f'<img class="lakelet-zoomed" src="data:{big_mime};base64,{base64.b64encode(big).decode()}">'
+    # a click opens the larger view below the thumbnail and closes it again (no script needed)
+    return (f'<details class="lakelet-zoom"><summary title="{esc(key[:12])}: click to zoom">{thumb}</summary>'
+            f"{zoomed}</details>")
 
 
-def _thumbnail(data: bytes) -> tuple[bytes, str]:
+def _thumbnail(data: bytes, px: int = THUMB_PX) -> tuple[bytes, str]:
     mime = _sniff(data)
     try:
         from PIL import Image, UnidentifiedImageError
@@ -124,9 +131,9 @@ def _thumbnail(data: bytes) -> tuple[bytes, str]:
         return data, mime  # the browser scales it (CSS max size)
     try:
         with Image.open(io.BytesIO(data)) as img:
-            if img.width <= THUMB_PX and img.height <= THUMB_PX:
+            if img.width <= px and img.height <= px:
                 return data, mime
-            img.thumbnail((THUMB_PX, THUMB_PX))
+            img.thumbnail((px, px))
             out = io.BytesIO()
             img.convert("RGBA" if img.mode in ("RGBA", "LA", "P") else "RGB").save(out, format="PNG")
             return out.getvalue(), "image/png"

@@ -83,7 +83,7 @@ def rows_html(ds: Any, rows: Sequence[int], columns: Sequence[str]) -> str:
     table = ds[[int(r) for r in rows]].to_arrow(list(columns))
     cells = {name: [_cell(ds, ds.schema[name].type, v) for v in table.column(name).to_pylist()] for name in columns}
     body = ([f"{int(r):,}"] + [cells[name][i] for name in columns] for i, r in enumerate(rows))
-    return html_table(["row", *columns], body, numeric=(0,))
+    return html_table(["row", *columns], body, numeric=(0,), resizable=True)
 
 
 def row_detail_html(ds: Any, row: int) -> str:
