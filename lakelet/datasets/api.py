@@ -223,12 +223,17 @@ def from_dask(
 
 
 def query(
-    sql: str, creds: Mapping[str, Any] | None = None, *, prune: bool = True, labels: bool = True
+    sql: str,
+    creds: Mapping[str, Any] | None = None,
+    *,
+    prune: bool = True,
+    labels: bool = True,
+    indexes: bool = True,
 ) -> QueryView:
     """Run SQL over datasets named by URL: ``SELECT ... FROM dataset('s3://b/ds', version='v1')``.
 
-    ``creds`` (Deep Lake's keys) apply to every dataset the query names; ``prune``
-    and ``labels`` as in :func:`lakelet.datasets.sql.run`.
+    ``creds`` (Deep Lake's keys) apply to every dataset the query names; ``prune``,
+    ``labels`` and ``indexes`` as in :func:`lakelet.datasets.sql.run`.
     """
     from .sql import _dataset_arguments, _parse, _replace_dataset_calls, _table_ref, _unparse, connect, run
 
@@ -251,4 +256,4 @@ def query(
     _replace_dataset_calls(tree, _swap)
     if not datasets:
         raise InvalidArgument("the query names no dataset: use FROM dataset('url'[, version='...'])")
-    return run(_unparse(con, tree), datasets, prune=prune, labels=labels)
+    return run(_unparse(con, tree), datasets, prune=prune, labels=labels, indexes=indexes)

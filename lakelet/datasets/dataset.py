@@ -63,6 +63,7 @@ class Dataset:
     ) -> None:
         self._writer = writer
         self._loader = ColumnLoader(writer)
+        self._search_indexes: dict[str, Any] = {}  # index path -> loaded index (lakelet.datasets.indexes)
         self._settings = settings
         self._read_only = read_only
         self._blobs: Any = None
@@ -235,8 +236,14 @@ class Dataset:
             return
         keep = state.materialized_ids()
         trimmed = [
-            p if p.committed else Piece(p.rows, {k: v for k, v in p.columns.items() if k in keep}, p.id,
-                                        {k: v for k, v in p.stats.items() if k in keep})
+            p
+            if p.committed
+            else Piece(
+                p.rows,
+                {k: v for k, v in p.columns.items() if k in keep},
+                p.id,
+                {k: v for k, v in p.stats.items() if k in keep},
+            )
             for p in state.pieces
         ]
         written: list[str] = []
@@ -370,7 +377,11 @@ class Dataset:
         return _Rows()
 
     def to_dask(
-        self, columns: list[str] | None = None, filter: str | None = None, *, labels: bool = True  # noqa: A002
+        self,
+        columns: list[str] | None = None,
+        filter: str | None = None,
+        *,
+        labels: bool = True,  # noqa: A002
     ) -> Any:
         """This version as a Dask DataFrame, one partition per piece (see :mod:`lakelet.datasets.dask_io`)."""
         from .dask_io import to_dask
@@ -411,16 +422,42 @@ class Dataset:
             self._duckdb = engine_connection()
         return self._duckdb
 
-    def query(self, sql: str, *, prune: bool = True, labels: bool = True) -> Any:
+    def query(self, sql: str, *, prune: bool = True, labels: bool = True, indexes: bool = True) -> Any:
         """Run DuckDB SQL where this version is the table ``ds`` (``SELECT * WHERE ...`` needs no FROM).
 
         Only the columns the SQL mentions are read, and (``prune=True``) only the
         pieces whose statistics do not rule out the WHERE clause. Class labels are
         their names (``WHERE zone = 'SoHo'``); ``labels=False`` gives the stored codes.
+        ``indexes``: a top-k vector ranking and ``bm25_similarity`` use the search
+        indexes built for this version (:meth:`create_index`); ``False`` ranks exactly.
         """
         from .sql import query_dataset
 
-        return query_dataset(self, sql, prune=prune, labels=labels)
+        return query_dataset(self, sql, prune=prune, labels=labels, indexes=indexes)
+
+    # ------------------------------------------------------------------ search indexes
+    def create_index(
+        self, column: str, kind: str = "embedding", *, metric: str = "cosine", progress: bool = False
+    ) -> Any:
+        """Build a search index of ``column`` for this (committed) version: ``"embedding"``
+        (approximate nearest neighbours; ``metric`` cosine, l2 or inner_product) or ``"bm25"``
+        (full text). Same as ``ds[column].create_index(kind)``."""
+        from .indexes import create
+
+        return create(self, column, kind, metric=metric, progress=progress)
+
+    def drop_index(self, column: str, kind: str | None = None) -> int:
+        """Remove ``column``'s indexes (of ``kind``, or all); the number removed."""
+        from .indexes import drop
+
+        return drop(self, column, kind)
+
+    @property
+    def indexes(self) -> list[Any]:
+        """Every stored search index; ``current`` ones answer queries of this version."""
+        from .indexes import list_indexes
+
+        return list_indexes(self)
 
     # ------------------------------------------------------------------ version control
     def commit(self, message: str | None = None) -> str:
@@ -612,6 +649,7 @@ class Dataset:
         from ..display import browser
 
         return browser(self, **options)
+
 
 def _array(source: Any) -> pa.Array:
     return source.combine_chunks() if isinstance(source, pa.ChunkedArray) else source

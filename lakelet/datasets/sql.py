@@ -22,9 +22,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from ..errors import InvalidArgument
+from . import search
 from .fragments import ROWID
 from .pruning import Condition, conditions, keep
 from .state import State
@@ -33,10 +35,16 @@ from .types import ClassLabel
 if TYPE_CHECKING:
     from .dataset import Dataset
 
-_MACROS = (
-    "CREATE MACRO cosine_similarity(a, b) AS nullif(list_cosine_similarity(a::FLOAT[], b::FLOAT[]), 'nan'::FLOAT)",
-    "CREATE MACRO l2_distance(a, b) AS nullif(list_distance(a::FLOAT[], b::FLOAT[]), 'nan'::FLOAT)",
-    "CREATE MACRO inner_product(a, b) AS nullif(list_inner_product(a::FLOAT[], b::FLOAT[]), 'nan'::FLOAT)",
+# A NULL vector is NULL, not an error: DuckDB's list functions see the null slots of an Arrow
+# fixed-size list as NULL elements and refuse them, so the CASE keeps such rows away from them.
+_MACROS = tuple(
+    f"CREATE MACRO {name}(a, b) AS CASE WHEN a IS NULL OR b IS NULL THEN NULL "
+    f"ELSE nullif({builtin}(a::FLOAT[], b::FLOAT[]), 'nan'::FLOAT) END"
+    for name, builtin in (
+        ("cosine_similarity", "list_cosine_similarity"),
+        ("l2_distance", "list_distance"),
+        ("inner_product", "list_inner_product"),
+    )
 )
 
 
@@ -136,6 +144,7 @@ class QueryView:
         self._sources = sources
         self._table: pa.Table | None = None
         self._len: int | None = None
+        self.indexes_used: list[str] = []  # "table.column (kind)" of each search index that answered
 
     @property
     def relation(self) -> duckdb.DuckDBPyRelation:
@@ -209,6 +218,7 @@ def run(
     *,
     prune: bool = True,
     labels: bool = True,
+    indexes: bool = True,
 ) -> QueryView:
     """Run ``sql`` with each dataset registered under its key; ``default`` feeds a FROM-less SELECT.
 
@@ -217,6 +227,9 @@ def run(
     ``labels``: class-label columns are their names in SQL (``WHERE zone = 'SoHo'``,
     ``GROUP BY zone``) and in the result (an Arrow dictionary, a pandas Categorical);
     ``labels=False`` gives the stored integer codes, as before names existed.
+    ``indexes``: answer a top-k vector ranking from an embedding index built for the version read,
+    and read ``bm25_similarity`` from a bm25 index (see :mod:`lakelet.datasets.search`);
+    ``indexes=False`` ranks every row exactly.
     """
     if not isinstance(sql, str) or not sql.strip():
         raise InvalidArgument("the query must be a non-empty SQL string")
@@ -224,31 +237,56 @@ def run(
         raise InvalidArgument(f"prune must be True or False, got {prune!r}")
     if not isinstance(labels, bool):
         raise InvalidArgument(f"labels must be True or False, got {labels!r}")
+    if not isinstance(indexes, bool):
+        raise InvalidArgument(f"indexes must be True or False, got {indexes!r}")
     con = connect(engine)
     tree = _parse(con, sql)
     from_less = default is not None and _needs_from(tree)
     if from_less:
         sql = _with_from(con, tree, default)  # type: ignore[arg-type]
     names, star = referenced(tree)
+    if from_less:
+        tree = _parse(con, sql)
+    planned = search.plan(con, tree, sql, dict(datasets)) if indexes else search.Plan(sql)
+    if not indexes and search.uses_bm25(tree):
+        raise InvalidArgument(f"{search.BM25_FUNCTION} reads a bm25 index: it cannot run with indexes=False")
     for table_name, ds in datasets.items():
         found = conditions(tree, table_name, ds.schema, default=from_less and table_name == default) if prune else []
         if labels:  # statistics hold codes, the query compares names: such conditions prune nothing
             found = [c for c in found if not isinstance(c.column.type, ClassLabel)]
-        con.register(table_name, table_for(ds, names, star, found, labels=labels))
+        table = table_for(ds, names, star, found, labels=labels, rows=planned.rows.get(table_name))
+        for hidden, values in planned.scores.get(table_name, {}).items():
+            rows = planned.rows.get(table_name)
+            table = table.append_column(hidden, pa.array(values if rows is None else values[rows]))
+        con.register(table_name, table)
+    sql = planned.sql
     try:
         # bind now, so a bad column or function fails at query() rather than at the first read
         con.execute(f"SELECT * FROM ({sql.strip().rstrip(';')}) LIMIT 0").fetchall()
     except duckdb.Error as e:
         raise InvalidArgument(f"query failed: {e}") from e
-    return QueryView(con, sql.strip().rstrip(";"), dict(datasets))
+    view = QueryView(con, sql.strip().rstrip(";"), dict(datasets))
+    view.indexes_used = list(planned.used)
+    return view
 
 
 def table_for(
-    ds: Dataset, names: set[str], star: bool, where: list[Condition] | None = None, *, labels: bool = False
+    ds: Dataset,
+    names: set[str],
+    star: bool,
+    where: list[Condition] | None = None,
+    *,
+    labels: bool = False,
+    rows: np.ndarray | None = None,
 ) -> pa.Table:
     """The Arrow table DuckDB sees for ``ds``: only the mentioned columns are loaded, and with
     ``where`` (conditions of the query's filter) only the pieces that may match it; ``labels``:
-    class-label columns as dictionaries of their names (DuckDB sees an ENUM)."""
+    class-label columns as dictionaries of their names (DuckDB sees an ENUM); ``rows``: only these
+    rows (an index's candidates)."""
+    if rows is not None:
+        wanted = ds.schema.names if star else [n for n in ds.schema.names if n in names]
+        table = pa.table({n: ds._take_arrow(n, rows) for n in wanted}) if wanted else pa.table({ROWID: pa.array(rows)})
+        return _present_labels(ds, table) if labels else table
     state = ds._state
     if where:
         kept = [p for p in state.pieces if keep(p, state.schema, where)]
@@ -263,15 +301,18 @@ def table_for(
         rowids = state.column(ds._loader, ROWID) if state.pieces else pa.chunked_array([], pa.int64())
         return pa.table({ROWID: rowids})
     table = state.table(ds._loader, wanted)
-    if labels:
-        for i, name in enumerate(table.column_names):
-            if name in ds.schema and isinstance(ds.schema[name].type, ClassLabel):
-                table = table.set_column(i, name, ds.schema[name].type.present(table.column(i)))
+    return _present_labels(ds, table) if labels else table
+
+
+def _present_labels(ds: Dataset, table: pa.Table) -> pa.Table:
+    for i, name in enumerate(table.column_names):
+        if name in ds.schema and isinstance(ds.schema[name].type, ClassLabel):
+            table = table.set_column(i, name, ds.schema[name].type.present(table.column(i)))
     return table
 
 
-def query_dataset(ds: Dataset, sql: str, *, prune: bool = True, labels: bool = True) -> QueryView:
-    return run(sql, {"ds": ds}, default="ds", engine=ds._engine(), prune=prune, labels=labels)
+def query_dataset(ds: Dataset, sql: str, *, prune: bool = True, labels: bool = True, indexes: bool = True) -> QueryView:
+    return run(sql, {"ds": ds}, default="ds", engine=ds._engine(), prune=prune, labels=labels, indexes=indexes)
 
 
 def _replace_dataset_calls(node: Any, swap: Any) -> None:

@@ -87,6 +87,20 @@ class ColumnView:
     def numpy(self) -> Any:
         return self[:]
 
+    def create_index(self, kind: str = "embedding", *, metric: str = "cosine", progress: bool = False) -> Any:
+        """Deep Lake's call shape for :meth:`Dataset.create_index` of this column."""
+        return self._ds.create_index(self.name, kind, metric=metric, progress=progress)
+
+    def drop_index(self, kind: str | None = None) -> int:
+        return self._ds.drop_index(self.name, kind)
+
+    @property
+    def indexes(self) -> list[Any]:
+        """This column's stored search indexes."""
+        from .indexes import list_indexes
+
+        return list_indexes(self._ds, self.name)
+
     def to_arrow(self) -> pa.ChunkedArray | pa.Array:
         if self._rows is None:
             return self._ds.to_arrow([self.name]).column(0)
@@ -131,8 +145,9 @@ class Row:
 def _equal(a: dict[str, Any], b: dict[str, Any]) -> bool:
     if a.keys() != b.keys():
         return False
-    return all(np.array_equal(np.asarray(a[k]), np.asarray(b[k])) if isinstance(a[k], np.ndarray) else a[k] == b[k]
-               for k in a)
+    return all(
+        np.array_equal(np.asarray(a[k]), np.asarray(b[k])) if isinstance(a[k], np.ndarray) else a[k] == b[k] for k in a
+    )
 
 
 class RowView:
