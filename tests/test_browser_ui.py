@@ -28,6 +28,8 @@ def test_sidebar_in_a_real_browser() -> None:
     env = dict(os.environ, PYTHON=sys.executable)
     proc = subprocess.run(["bash", str(REPO / "scripts" / "test_ui.sh"), "-q"], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=600)
-    output = proc.stdout[-6000:] + "\n" + proc.stderr[-6000:]
+    failures = proc.stdout.find("= FAILURES =")  # the first failure whole, not only the log's tail
+    head = proc.stdout[failures : failures + 6000] + "\n...\n" if failures >= 0 else ""
+    output = head + proc.stdout[-4000:] + "\n" + proc.stderr[-4000:]
     assert proc.returncode == 0, output
     assert (REPO / "ui-tests" / "artifacts" / "sidebar.png").is_file(), output

@@ -154,6 +154,12 @@ def test_environment_sections(jupyter_lab, page, filled):
     expect(folder.locator(".jp-Lakelet-detailLine")).to_have_text("photos:/2024")
     folder.locator('.jp-Lakelet-volItem[data-path="/2024/january"]').click()
     expect(folder.locator('.jp-Lakelet-volItem[data-path="/2024/january/README.md"]')).to_have_count(1)
+    # a refresh (as when a cell finishes) keeps the folder the user opened
+    volumes.evaluate("section => delete section.dataset.loaded")  # set again when the reload is done
+    panel.locator(".jp-Lakelet-refresh").click()
+    expect(volumes).to_have_attribute("data-loaded", "true", timeout=15_000)
+    expect(folder.locator(".jp-Lakelet-detailLine")).to_have_text("photos:/2024/january")
+    expect(folder.locator('.jp-Lakelet-volItem[data-path="/2024/january/README.md"]')).to_have_count(1)
 
     dicts = _section(panel, "dict")
     dicts.locator('.jp-Lakelet-object[data-name="stations"]').click()

@@ -482,16 +482,26 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
     const list = renderObjects(page);
     const detail = document.createElement('div');
     detail.className = 'jp-Lakelet-objectDetail';
+    const select = (item: HTMLElement): void => {
+      for (const other of list.querySelectorAll('.jp-Lakelet-object')) {
+        other.classList.toggle('jp-mod-selected', other === item);
+      }
+    };
     list.addEventListener('click', event => {
       const item = (event.target as HTMLElement).closest('.jp-Lakelet-object') as HTMLElement | null;
       if (item?.dataset.name) {
-        for (const other of list.querySelectorAll('.jp-Lakelet-object')) {
-          other.classList.toggle('jp-mod-selected', other === item);
-        }
+        select(item);
         void this._showObject(kind, item.dataset.name, '/', 0, detail);
       }
     });
     body.replaceChildren(list, detail);
+    // a refresh (a cell finished, the notebook changed) keeps the object and folder the user opened
+    const view = this._objectViews.get(kind);
+    const item = view ? list.querySelector(`.jp-Lakelet-object[data-name="${CSS.escape(view.name)}"]`) : null;
+    if (view && item) {
+      select(item as HTMLElement);
+      await this._showObject(kind, view.name, view.path, view.offset, detail);
+    }
   }
 
   private async _showObject(
@@ -502,9 +512,16 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
     detail: HTMLDivElement
   ): Promise<void> {
     delete detail.dataset.loaded;
+    const ticket = String(++this._detailSeq);
+    detail.dataset.ticket = ticket;
+    const stale = (): boolean => detail.dataset.ticket !== ticket; // a later click asked for another page
+    this._objectViews.set(kind, { name, path, offset });
     try {
       if (kind === 'volume') {
         const page = await this._client.volume(name, path, offset, 100);
+        if (stale()) {
+          return;
+        }
         const crumbs = document.createElement('div');
         crumbs.className = 'jp-Lakelet-detailLine jp-Lakelet-ellipsis';
         crumbs.textContent = `${name}:${page.path}`;
@@ -523,17 +540,26 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
         );
       } else if (kind === 'dict') {
         const page = await this._client.dict(name, offset, LIST_PAGE);
+        if (stale()) {
+          return;
+        }
         detail.replaceChildren(
           renderDict(page),
           this._pagerOf(page, offset, LIST_PAGE, next => void this._showObject(kind, name, path, next, detail))
         );
       } else {
-        detail.replaceChildren(renderQueue(await this._client.queue(name, 10)));
+        const queue = await this._client.queue(name, 10);
+        if (stale()) {
+          return;
+        }
+        detail.replaceChildren(renderQueue(queue));
       }
       detail.dataset.loaded = 'true';
       detail.dataset.name = name;
     } catch (error) {
-      detail.replaceChildren(message(errorText(error), true));
+      if (!stale()) {
+        detail.replaceChildren(message(errorText(error), true));
+      }
     }
   }
 
@@ -542,23 +568,40 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
     const list = renderDatasets(page);
     const detail = document.createElement('div');
     detail.className = 'jp-Lakelet-objectDetail';
-    list.addEventListener('click', async event => {
-      const item = (event.target as HTMLElement).closest('.jp-Lakelet-dataset') as HTMLElement | null;
-      if (!item?.dataset.path) {
-        return;
-      }
+    const show = async (item: HTMLElement): Promise<void> => {
       for (const other of list.querySelectorAll('.jp-Lakelet-object')) {
         other.classList.toggle('jp-mod-selected', other === item);
       }
+      const path = item.dataset.path ?? '';
+      this._datasetView = path;
       delete detail.dataset.loaded;
+      const ticket = String(++this._detailSeq);
+      detail.dataset.ticket = ticket;
       try {
-        detail.replaceChildren(renderDataset(await this._client.dataset(item.dataset.path, 0, 10)));
-        detail.dataset.loaded = 'true';
+        const reply = await this._client.dataset(path, 0, 10);
+        if (detail.dataset.ticket === ticket) {
+          detail.replaceChildren(renderDataset(reply));
+          detail.dataset.loaded = 'true';
+        }
       } catch (error) {
-        detail.replaceChildren(message(errorText(error), true));
+        if (detail.dataset.ticket === ticket) {
+          detail.replaceChildren(message(errorText(error), true));
+        }
+      }
+    };
+    list.addEventListener('click', event => {
+      const item = (event.target as HTMLElement).closest('.jp-Lakelet-dataset') as HTMLElement | null;
+      if (item?.dataset.path) {
+        void show(item);
       }
     });
     body.replaceChildren(list, detail);
+    const open = this._datasetView
+      ? list.querySelector(`.jp-Lakelet-dataset[data-path="${CSS.escape(this._datasetView)}"]`)
+      : null;
+    if (open) {
+      await show(open as HTMLElement); // kept across a refresh, as the objects are
+    }
   }
 
   private _pagerOf(
@@ -615,6 +658,10 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
   private _sections = new Map<string, ISection>();
   private _cacheOffset = 0;
   private _expanded = new Set<string>();
+  /** The object (and folder, page) open in each section, reopened after a refresh. */
+  private _objectViews = new Map<ObjectKind, { name: string; path: string; offset: number }>();
+  private _datasetView: string | null = null;
+  private _detailSeq = 0;
   private _versionChecked = false;
   private _status: HTMLDivElement;
   private _tree: HTMLUListElement;

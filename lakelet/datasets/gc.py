@@ -13,8 +13,12 @@ deleted branch used. :func:`collect` (``ds.gc()``) removes them:
    every media key in its media columns (and media column defaults). A
    reachable manifest or media column that cannot be read aborts the gc:
    it never deletes on a partial view.
-3. **Sweep.** Every file under ``data/``, ``versions/`` and ``media/`` that is
-   not live and was last modified before ``now - grace_period`` is deleted.
+3. **Sweep.** Every file under ``data/``, ``versions/``, ``media/`` and
+   ``indexes/`` that is not live and was last modified before ``now -
+   grace_period`` is deleted. A search index is live when it answers for a
+   branch head or a tag: an index of an older version goes (a query there runs
+   exact, or builds it again with ``create_index``), so re-indexing after each
+   append does not pile up one index per commit.
 
 Why this is safe for a concurrent writer: a commit writes its column files and
 manifest, then moves the head. If the head moved before the mark read the
@@ -54,6 +58,7 @@ from . import manifest as M
 from . import refs
 from .errors import VersionNotFound
 from .fragments import ColumnLoader
+from .indexes import digest_of, index_stem
 from .media import key_of
 from .storage_io import ResourceMeta, Writer, parallel_map
 from .types import _KEY_RE
@@ -61,7 +66,7 @@ from .types import _KEY_RE
 if TYPE_CHECKING:
     from .dataset import Dataset
 
-SWEPT = ("data", "versions", "media")
+SWEPT = ("data", "versions", "media", "indexes")
 
 
 @dataclass
@@ -71,6 +76,7 @@ class Live:
     versions: set[str] = field(default_factory=set)
     files: set[str] = field(default_factory=set)
     media: set[str] = field(default_factory=set)
+    indexes: set[str] = field(default_factory=set)  # "<column id>/<fingerprint>" answering for a root
 
 
 def collect(ds: Dataset, *, grace_period: float = 3600, dry_run: bool = False) -> GCReport:
@@ -96,8 +102,9 @@ def collect(ds: Dataset, *, grace_period: float = 3600, dry_run: bool = False) -
             garbage.append(meta)
     freed = sum(m.size for m in garbage) if dry_run else _delete(writer, garbage)
     removed = tuple(m.path for m in garbage)
-    return GCReport(len(removed), freed, kept, dry_run, removed_names=removed, young=tuple(young),
-                    versions=len(live.versions))
+    return GCReport(
+        len(removed), freed, kept, dry_run, removed_names=removed, young=tuple(young), versions=len(live.versions)
+    )
 
 
 def storage_now(writer: Writer, *, probe: bool = True) -> float:
@@ -123,16 +130,21 @@ def mark(writer: Writer) -> Live:
         except (VersionNotFound, StorageKeyNotFound):
             continue  # deleted while we looked: its history is garbage now
     media_files: set[str] = set()
-    frontier = sorted(roots)
+    frontier, at_roots = sorted(roots), True
     while frontier:
         live.versions.update(frontier)
         manifests = parallel_map(lambda v: M.load(writer, v), frontier)
+        if at_roots:  # indexes are kept for the branch heads and tags, not for history
+            at_roots = False
+            for manifest in manifests:
+                for column in manifest.schema:
+                    digest = digest_of(column.id, manifest.pieces)
+                    if digest is not None:
+                        live.indexes.add(f"{column.id}/{digest}")
         parents: set[str] = set()
         for manifest in manifests:
             media_ids = {c.id for c in manifest.schema if c.type.is_media}
-            live.media.update(
-                c.default for c in manifest.schema if c.type.is_media and isinstance(c.default, str)
-            )
+            live.media.update(c.default for c in manifest.schema if c.type.is_media and isinstance(c.default, str))
             for piece in manifest.pieces:
                 for column_id, path in piece.columns.items():
                     live.files.add(path)  # type: ignore[arg-type]  # committed pieces hold paths
@@ -161,6 +173,9 @@ def is_live(path: str, live: Live) -> bool:
     if folder == "versions":
         name = path[len("versions/") :]
         return name.endswith(".json") and name[: -len(".json")] in live.versions
+    if folder == "indexes":
+        stem = index_stem(path)
+        return stem is not None and stem in live.indexes
     key = key_of(path)
     if key is not None:
         return key in live.media

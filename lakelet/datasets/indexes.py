@@ -29,6 +29,7 @@ import tarfile
 import tempfile
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -83,15 +84,26 @@ class IndexInfo:
 
 def fingerprint(ds: Dataset, column: str) -> str | None:
     """Digest of ``column``'s files in row order; None while the column has uncommitted data."""
-    state = ds._state
-    cid = ds.schema[column].id
+    return digest_of(ds.schema[column].id, ds._state.pieces)
+
+
+def digest_of(column_id: str, pieces: Iterable[Any]) -> str | None:
+    """The fingerprint of column ``column_id`` over ``pieces`` (of a manifest or a handle's state)."""
     parts = []
-    for piece in state.pieces:
-        source = piece.columns.get(cid)
+    for piece in pieces:
+        source = piece.columns.get(column_id)
         if source is not None and not isinstance(source, str):
             return None
         parts.append([piece.rows, source])  # None: the column's default (added after these rows)
-    return hashlib.sha256(json.dumps([cid, parts]).encode()).hexdigest()[:32]
+    return hashlib.sha256(json.dumps([column_id, parts]).encode()).hexdigest()[:32]
+
+
+def index_stem(path: str) -> str | None:
+    """``<column id>/<fingerprint>`` of a file under ``indexes/`` (an index or its ``.json``); None otherwise."""
+    parts = path.split("/")
+    if len(parts) != 3 or parts[0] != ROOT:
+        return None
+    return f"{parts[1]}/{parts[2].split('.', 1)[0]}"
 
 
 def _path(ds: Dataset, column: str, kind: str, digest: str) -> str:
@@ -231,9 +243,9 @@ class VectorIndex:
     metric: str
     size: int
 
-    def candidates(self, vector: np.ndarray, k: int) -> np.ndarray | None:
-        """Global row numbers of at least ``k`` near neighbours of ``vector``; None when the index
-        holds fewer than ``k`` rows (exact search then ranks the rows it lacks)."""
+    def candidates(self, vector: np.ndarray, k: int, count: int | None = None) -> np.ndarray | None:
+        """Global row numbers of at least ``k`` near neighbours of ``vector`` (``count`` of them when
+        given); None when the index holds fewer than ``k`` rows (exact search then ranks the rows it lacks)."""
         if self.size < k:
             return None
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
@@ -242,8 +254,8 @@ class VectorIndex:
             if not np.isfinite(norm) or norm == 0:
                 return None
             query = query / norm
-        count = min(self.size, max(k * OVERSAMPLE, MIN_CANDIDATES))
-        found = self.index.search(query, count)
+        wanted = max(k * OVERSAMPLE, MIN_CANDIDATES) if count is None else max(count, k)
+        found = self.index.search(query, min(self.size, wanted))
         return np.asarray(found.keys, dtype=np.int64)
 
 

@@ -4,10 +4,15 @@ Two shapes are planned before DuckDB runs the query:
 
 * **Top-k by vector** — ``SELECT ... FROM ds ORDER BY cosine_similarity(emb, [..]) DESC LIMIT k``
   (or ``ORDER BY score`` naming such a select item; ``l2_distance`` ASC and ``inner_product`` DESC
-  likewise), with no WHERE, GROUP BY, DISTINCT or aggregate. With an embedding index of that metric
+  likewise), with no GROUP BY, DISTINCT or aggregate. With an embedding index of that metric
   built for the version read, the table DuckDB sees holds only the index's candidates (at least
   ten times ``k``), and DuckDB ranks them by the exact function: scores are exact, only the
   membership of the top k is approximate. Anything else, or no index, runs exact over every row.
+  **With a WHERE** (no subquery in it), the filter runs first over the columns it reads: when at most
+  :data:`FILTER_EXACT_BELOW` rows match, those rows are ranked exactly (no index needed); otherwise the
+  index is asked for more neighbours, in proportion to how few rows match, until enough candidates
+  pass the filter (post-filtering, as Deep Lake and most vector stores do), and exact over the
+  matching rows when that would mean asking for more than :data:`MAX_FILTERED_CANDIDATES`.
 * **BM25** — ``bm25_similarity(text, 'words')`` anywhere in a query reads the BM25 score of each
   row (0 where no word matches) from the column's BM25 index; there is no exact fallback for a
   corpus-wide score, so without an index the query fails and says how to build one. Under
@@ -17,6 +22,7 @@ Two shapes are planned before DuckDB runs the query:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +37,12 @@ if TYPE_CHECKING:
     from .dataset import Dataset
 
 BM25_FUNCTION = "bm25_similarity"
+#: a filtered top-k ranks the matching rows exactly when there are at most this many of them
+FILTER_EXACT_BELOW = 20_000
+#: never ask the index for more neighbours than this for a filtered top-k (HNSW slows with the count)
+MAX_FILTERED_CANDIDATES = 100_000
+#: ``matching(table, select)``: positions of the rows of ``table`` the SELECT's WHERE keeps (None: unknown)
+Matching = Callable[[str, dict[str, Any]], "np.ndarray | None"]
 _BY_FUNCTION = {fn: (metric, order) for metric, (fn, order) in indexes.METRICS.items()}
 
 
@@ -44,8 +56,15 @@ class Plan:
     used: list[str] = field(default_factory=list)  # "table.column (kind)" of every index used
 
 
-def plan(con: duckdb.DuckDBPyConnection, tree: dict[str, Any], sql: str, datasets: dict[str, Dataset]) -> Plan:
-    """The indexed plan of a parsed ``sql`` (a plain plan when no index applies)."""
+def plan(
+    con: duckdb.DuckDBPyConnection,
+    tree: dict[str, Any],
+    sql: str,
+    datasets: dict[str, Dataset],
+    matching: Matching | None = None,
+) -> Plan:
+    """The indexed plan of a parsed ``sql`` (a plain plan when no index applies); ``matching``
+    evaluates a WHERE clause, for a filtered top-k (without it a filtered top-k runs exact)."""
     out = Plan(sql)
     statements = tree.get("statements") or []
     if len(statements) != 1:
@@ -55,7 +74,7 @@ def plan(con: duckdb.DuckDBPyConnection, tree: dict[str, Any], sql: str, dataset
     if calls:
         _plan_bm25(con, tree, node, calls, datasets, out)
     else:
-        _plan_vector(con, node, datasets, out)
+        _plan_vector(con, node, datasets, out, matching)
     return out
 
 
@@ -64,11 +83,14 @@ def uses_bm25(tree: dict[str, Any]) -> bool:
 
 
 # ------------------------------------------------------------------ shapes
-def _single_table(node: dict[str, Any], datasets: dict[str, Dataset]) -> tuple[str, str] | None:
-    """(table, alias) when ``node`` is a plain top-k SELECT over one registered dataset."""
+def _single_table(node: dict[str, Any], datasets: dict[str, Dataset], *, where: bool = False) -> tuple[str, str] | None:
+    """(table, alias) when ``node`` is a plain top-k SELECT over one registered dataset (with a
+    WHERE clause only when ``where``)."""
     if node.get("type") != "SELECT_NODE" or (node.get("cte_map") or {}).get("map"):
         return None
-    if node.get("where_clause") or node.get("group_expressions") or node.get("group_sets"):
+    if node.get("where_clause") and (not where or '"SUBQUERY"' in json.dumps(node["where_clause"])):
+        return None
+    if node.get("group_expressions") or node.get("group_sets"):
         return None
     if node.get("having") or node.get("qualify") or node.get("sample"):
         return None
@@ -202,8 +224,14 @@ def _arguments(function: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------ vector top-k
-def _plan_vector(con: duckdb.DuckDBPyConnection, node: dict[str, Any], datasets: dict[str, Dataset], out: Plan) -> None:
-    shape = _single_table(node, datasets)
+def _plan_vector(
+    con: duckdb.DuckDBPyConnection,
+    node: dict[str, Any],
+    datasets: dict[str, Dataset],
+    out: Plan,
+    matching: Matching | None,
+) -> None:
+    shape = _single_table(node, datasets, where=matching is not None)
     if shape is None:
         return
     table, alias = shape
@@ -237,12 +265,43 @@ def _plan_vector(con: duckdb.DuckDBPyConnection, node: dict[str, Any], datasets:
             return
         if any(v is None for v in vector):
             return
-        rows = index.candidates(np.asarray(vector, dtype=np.float32), k)
+        query = np.asarray(vector, dtype=np.float32)
+        where = node.get("where_clause")
+        if where and matching is not None:
+            rows = _filtered_candidates(len(ds), index, query, k, matching(table, node))
+            if rows is not None:
+                out.rows[table], from_index = rows
+                if from_index:
+                    out.used.append(f"{table}.{column} (embedding, {metric}, filtered)")
+            return
+        rows = index.candidates(query, k)
         if rows is None:
             return
         out.rows[table] = np.unique(rows[(rows >= 0) & (rows < len(ds))])
         out.used.append(f"{table}.{column} (embedding, {metric})")
         return
+
+
+def _filtered_candidates(
+    size: int, index: Any, query: np.ndarray, k: int, matched: np.ndarray | None
+) -> tuple[np.ndarray, bool] | None:
+    """The rows to rank for a top-k under a WHERE that keeps ``matched`` rows (see the module doc),
+    and whether the index chose them; None: rank every row."""
+    if matched is None:
+        return None
+    if len(matched) <= FILTER_EXACT_BELOW:
+        return matched, False  # few rows: rank them all, exactly
+    wanted = max(k * indexes.OVERSAMPLE, indexes.MIN_CANDIDATES)
+    count = int(wanted * size / len(matched) * 1.5) + 1  # expected to leave ``wanted`` after the filter
+    while count <= MAX_FILTERED_CANDIDATES:
+        rows = index.candidates(query, k, count)
+        if rows is None:
+            break
+        kept = np.intersect1d(rows[(rows >= 0) & (rows < size)], matched)
+        if len(kept) >= wanted or count >= min(size, index.size):
+            return kept, True
+        count *= 4
+    return matched, False  # the index would have to be read nearly whole: rank the matches exactly
 
 
 # ------------------------------------------------------------------ bm25

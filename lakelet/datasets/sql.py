@@ -247,7 +247,11 @@ def run(
     names, star = referenced(tree)
     if from_less:
         tree = _parse(con, sql)
-    planned = search.plan(con, tree, sql, dict(datasets)) if indexes else search.Plan(sql)
+
+    def matching(table_name: str, node: dict[str, Any]) -> np.ndarray | None:
+        return _matching(con, datasets[table_name], table_name, node, labels=labels)
+
+    planned = search.plan(con, tree, sql, dict(datasets), matching) if indexes else search.Plan(sql)
     if not indexes and search.uses_bm25(tree):
         raise InvalidArgument(f"{search.BM25_FUNCTION} reads a bm25 index: it cannot run with indexes=False")
     for table_name, ds in datasets.items():
@@ -268,6 +272,34 @@ def run(
     view = QueryView(con, sql.strip().rstrip(";"), dict(datasets))
     view.indexes_used = list(planned.used)
     return view
+
+
+_POSITION = "__lakelet_position"
+
+
+def _matching(
+    con: duckdb.DuckDBPyConnection, ds: Dataset, table_name: str, node: dict[str, Any], *, labels: bool
+) -> np.ndarray | None:
+    """Positions of the rows of ``ds`` (registered as ``table_name``) that the WHERE clause of the
+    parsed SELECT ``node`` keeps, read from only the columns it names; None when it names other things."""
+    names, star = referenced(node["where_clause"])
+    if star or not names <= set(ds.schema.names):
+        return None
+    table = table_for(ds, names, False, labels=labels)  # unpruned: row i is the dataset's row i
+    table = table.append_column(_POSITION, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    shell = _parse(con, f'SELECT "{_POSITION}"')
+    shell["statements"][0]["node"]["from_table"] = node["from_table"]  # with the query's alias
+    shell["statements"][0]["node"]["where_clause"] = node["where_clause"]
+    select = _unparse(con, shell)
+    filter_con = con.cursor()  # its own registrations: the query's tables are registered later
+    try:
+        filter_con.register(table_name, table)
+        found = np.asarray(filter_con.execute(select).fetchnumpy()[_POSITION], dtype=np.int64)
+    except duckdb.Error:
+        return None  # the query itself reports what is wrong
+    finally:
+        filter_con.close()
+    return np.sort(found)
 
 
 def table_for(

@@ -234,7 +234,10 @@ def _scalar_type(dtype: str | DataType | type | np.dtype) -> _Scalar:
         return dtype
     if isinstance(dtype, type) and issubclass(dtype, _Scalar):
         return dtype()
-    name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype.lower()
+    try:
+        name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype.lower()
+    except TypeError:
+        name = repr(dtype)
     name = _DTYPE_ALIASES.get(name, name)
     if name not in _SCALARS:
         raise SchemaError(f"unknown numeric dtype {dtype!r}; expected one of {sorted(_SCALARS)}", type=str(dtype))
@@ -633,10 +636,15 @@ class Sequence(DataType):
 
 
 class ClassLabel(DataType):
-    """An integer class id; strings from ``labels`` are accepted and stored as their index."""
+    """An integer class id; strings from ``labels`` are accepted and stored as their index.
 
-    def __init__(self, dtype: str = "int32", labels: SequenceOf[str] | None = None) -> None:
-        self.dtype = _scalar_type(dtype)
+    ``ClassLabel(["cat", "dog"])`` is ``ClassLabel("int32", labels=["cat", "dog"])``: the names
+    first is how Hugging Face and pandas users write it."""
+
+    def __init__(self, dtype: str | SequenceOf[str] = "int32", labels: SequenceOf[str] | None = None) -> None:
+        if isinstance(dtype, list | tuple) and labels is None and all(isinstance(x, str) for x in dtype):
+            dtype, labels = "int32", dtype
+        self.dtype = _scalar_type(dtype)  # type: ignore[arg-type]  # a list of names was taken above
         if not pa.types.is_integer(self.dtype.arrow):
             raise SchemaError(f"ClassLabel dtype must be an integer type, got {dtype!r}", type="ClassLabel")
         self.labels = list(labels) if labels is not None else []

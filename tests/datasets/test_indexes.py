@@ -232,3 +232,91 @@ def test_a_fresh_process_finds_the_indexes(tmp_path: Path, backend: str, request
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["used"] == ["ds.emb (embedding, cosine)", "ds.text (bm25)"]
     assert result["got"] == result["exact"] and len(result["got"]) == 10 and result["bm25"] == 3
+
+
+def test_gc_keeps_the_indexes_of_heads_and_tags_and_removes_the_rest(tmp_path: Path) -> None:
+    ds = _make(str(tmp_path / "ds"), n=500)
+    first = ds.version
+    old = ds["emb"].create_index("embedding")
+    ds.tag("v1")  # a tag keeps its index
+    ds.append({"id": [500], "emb": _vectors(1, seed=3), "text": ["apple"]})
+    ds.commit("one more")
+    ds["emb"].create_index("embedding")
+    ds["text"].create_index("bm25")
+    ds.append({"id": [501], "emb": _vectors(1, seed=4), "text": ["banana"]})
+    ds.commit("again")  # the second emb index and the bm25 index now answer for history only
+    head_index = ds["emb"].create_index("embedding")
+    report = ds.gc(grace_period=0)
+    removed = {p for p in report.removed_names if p.startswith("indexes/")}
+    kept = {i.path for i in ds.indexes}
+    assert kept == {old.path, head_index.path}
+    assert len(removed) == 4  # two indexes of the middle commit, each with its .json
+    assert all(not Path(tmp_path / "ds" / p).exists() for p in removed)
+    assert ds.query(_top(_queries(1, seed=2)[0])).indexes_used == ["ds.emb (embedding, cosine)"]
+    ds.checkout("v1")
+    assert ds.version == first
+    assert ds.query(_top(_queries(1, seed=2)[0])).indexes_used == ["ds.emb (embedding, cosine)"]
+    # a young index of an old version is kept until the grace period has passed
+    ds.checkout("main")
+    assert not {p for p in ds.gc().removed_names if p.startswith("indexes/")}
+
+
+def test_a_copied_dataset_keeps_its_indexes(tmp_path: Path) -> None:
+    ds = _make(str(tmp_path / "ds"), n=800)
+    ds["emb"].create_index("embedding")
+    ds["text"].create_index("bm25")
+    copied = datasets.copy(str(tmp_path / "ds"), "memory://copied-with-indexes")
+    assert sorted((i.column, i.kind, i.current) for i in copied.indexes) == [
+        ("emb", "embedding", True),
+        ("text", "bm25", True),
+    ]
+    q = _queries(1, seed=5)[0]
+    view = copied.query(_top(q))
+    assert view.indexes_used == ["ds.emb (embedding, cosine)"]
+    assert view.to_arrow()["id"].to_pylist() == _exact_ids(ds, _top(q))
+    sql = "SELECT id FROM ds WHERE bm25_similarity(text, 'apples') > 0 ORDER BY id"
+    assert copied.query(sql).to_arrow()["id"].to_pylist() == ds.query(sql).to_arrow()["id"].to_pylist()
+
+
+def _labelled(url: str, n: int) -> datasets.Dataset:
+    ds = datasets.create(
+        url, schema={"id": T.Int64(), "emb": T.Embedding(DIM), "kind": T.ClassLabel(["cat", "dog", "owl"])}
+    )
+    rng = np.random.default_rng(2)
+    kinds = rng.choice(["cat", "dog", "owl"], n, p=[0.1, 0.3, 0.6]).tolist()
+    ds.append({"id": np.arange(n), "emb": _vectors(n), "kind": kinds})
+    ds.commit("data")
+    ds["emb"].create_index("embedding")
+    return ds
+
+
+@pytest.mark.parametrize("exact_below", [20_000, 0], ids=["few-matches-ranked-exactly", "index-post-filtered"])
+def test_a_filtered_top_k_returns_the_exact_answer_among_the_matching_rows(
+    tmp_path: Path, exact_below: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lakelet.datasets import search
+
+    monkeypatch.setattr(search, "FILTER_EXACT_BELOW", exact_below)
+    ds = _labelled(str(tmp_path / "ds"), 4000)
+    for i, q in enumerate(_queries(10, seed=11)):
+        vec = "[" + ", ".join(f"{float(v):.6f}" for v in q) + "]"
+        where = ["kind = 'cat'", "d.kind <> 'owl' AND d.id % 3 = 1", "id < 0"][i % 3]
+        sql = f"SELECT d.id, cosine_similarity(emb, {vec}) AS s FROM ds AS d WHERE {where} ORDER BY s DESC LIMIT 10"
+        view = ds.query(sql)
+        got = view.to_arrow()
+        exact = ds.query(sql, indexes=False).to_arrow()
+        assert got["id"].to_pylist() == exact["id"].to_pylist(), where
+        assert got["s"].to_pylist() == pytest.approx(exact["s"].to_pylist())
+        if where == "id < 0":
+            assert got.num_rows == 0 and view.indexes_used == []
+        elif exact_below == 0:
+            assert view.indexes_used == ["ds.emb (embedding, cosine, filtered)"]
+        else:
+            assert view.indexes_used == []  # a few hundred matching rows: ranked exactly, no index needed
+    # a WHERE the filter step cannot evaluate alone (a subquery) runs exact, with the same answer
+    q = "[" + ", ".join("0.1" for _ in range(DIM)) + "]"
+    sql = (
+        f"SELECT id FROM ds WHERE id IN (SELECT id FROM ds WHERE kind = 'dog') "
+        f"ORDER BY cosine_similarity(emb, {q}) DESC LIMIT 5"
+    )
+    assert ds.query(sql).to_arrow()["id"].to_pylist() == _exact_ids(ds, sql)

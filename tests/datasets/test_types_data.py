@@ -196,6 +196,12 @@ def test_class_label_column_appended_from_a_dataframe(mem_url):
     assert str(ds.to_pandas(labels=False)["area"].dtype) == "Int32"  # the codes, with a null
 
 
+def test_class_label_takes_its_names_first_and_refuses_a_bad_dtype_clearly():
+    assert T.ClassLabel(["cat", "dog"]).to_json() == T.ClassLabel("int32", labels=["cat", "dog"]).to_json()
+    with pytest.raises(L.SchemaError, match="unknown numeric dtype"):
+        T.ClassLabel([1, 2])  # not names, not a dtype: a lakelet error, not numpy's TypeError
+
+
 def test_types_persist_their_parameters(tmp_path):
     path = str(tmp_path / "ds")
     L.create(path, schema=SCHEMA).commit("schema only")
