@@ -13,11 +13,13 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from .._progress import progress_bar
 from ..errors import InvalidArgument
 from . import types as T
 from .dataset import Dataset
@@ -153,7 +155,8 @@ def copy(
     """Copy a dataset with its whole history between any two storages.
 
     Data files go first, in parallel; refs and settings last, so ``dst`` only
-    exists once it is complete. ``progress`` is True (a tqdm bar) or ``f(done, total)``.
+    exists once it is complete. ``progress``: True or False (a bar or none), None (a bar if the copy
+    takes a while) or ``f(done, total)``, called after each file.
     """
     source = _writer(src, src_creds)
     settings = _settings(source)
@@ -162,36 +165,32 @@ def copy(
         raise DatasetExists(target.original_path)
     _refuse_nesting(target)
     plan = _copy_plan([f for f in _files(source) if f != SETTINGS])
-    report = _progress(progress, len(plan))
-    done = [0]
+    with progress_bar(len(plan), "copy", False if callable(progress) else progress, unit="files") as bar:
+        advance = _counting(progress, len(plan)) if callable(progress) else bar
 
-    def _one(item: tuple[str, str]) -> None:
-        target.set(item[1], source.get(item[0]))
-        done[0] += 1
-        report(done[0], len(plan))
+        def _one(item: tuple[str, str]) -> None:
+            target.set(item[1], source.get(item[0]))
+            advance(1)
 
-    parallel_map(_one, [item for item in plan if not item[0].startswith("refs/")])
-    parallel_map(_one, [item for item in plan if item[0].startswith("refs/")])
+        parallel_map(_one, [item for item in plan if not item[0].startswith("refs/")])
+        parallel_map(_one, [item for item in plan if item[0].startswith("refs/")])
     settings = {**settings, "compression": None if target.kind in ("local", "memory") else "zstd"}
     target.set(SETTINGS, json.dumps(settings).encode())
     return Dataset(target, settings=settings)
 
 
-def _progress(progress: bool | Callable[[int, int], None] | None, total: int) -> Callable[[int, int], None]:
-    if callable(progress):
-        return progress
-    if not progress:
-        return lambda done, total: None
-    from tqdm.auto import tqdm
+def _counting(report: Callable[[int, int], None], total: int) -> Callable[[int], None]:
+    """``advance(n)`` that calls ``report(done, total)``: the caller draws its own progress."""
+    done = 0
+    lock = threading.Lock()
 
-    bar = tqdm(total=total, unit="file")
+    def advance(n: int) -> None:
+        nonlocal done
+        with lock:
+            done += n
+            report(done, total)
 
-    def _update(done: int, total: int) -> None:
-        bar.update(done - bar.n)
-        if done >= total:
-            bar.close()
-
-    return _update
+    return advance
 
 
 def from_dask(

@@ -437,7 +437,7 @@ class Dataset:
 
     # ------------------------------------------------------------------ search indexes
     def create_index(
-        self, column: str, kind: str = "embedding", *, metric: str = "cosine", progress: bool = False
+        self, column: str, kind: str = "embedding", *, metric: str = "cosine", progress: bool | None = None
     ) -> Any:
         """Build a search index of ``column`` for this (committed) version: ``"embedding"``
         (approximate nearest neighbours; ``metric`` cosine, l2 or inner_product) or ``"bm25"``

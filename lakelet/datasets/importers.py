@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from .._progress import progress_bar
 from ..errors import InvalidArgument
 from .errors import SchemaError
 from .ingest import Columns
@@ -76,22 +77,20 @@ def ingest(
         if schema:
             _check_overrides(ds, schema)
     ds.spill_bytes = piece_bytes
-    bar = _bar(progress, total, unit)
-    try:
-        for batch in _chain(first, iterator):
-            rows = _rows(batch)
-            if rows:
-                ds.append(Columns(batch) if isinstance(batch, Mapping) else batch)
-                bar(rows)
-        ds.commit(message or "import")
-    except BaseException:
-        ds.rollback()
-        if created:
-            with contextlib.suppress(Exception):  # the import's own error is the one to report
-                api.delete(url, creds)
-        raise
-    finally:
-        bar(None)
+    with progress_bar(total, "import", progress, unit=unit) as advance:
+        try:
+            for batch in _chain(first, iterator):
+                rows = _rows(batch)
+                if rows:
+                    ds.append(Columns(batch) if isinstance(batch, Mapping) else batch)
+                    advance(rows)
+            ds.commit(message or "import")
+        except BaseException:
+            ds.rollback()
+            if created:
+                with contextlib.suppress(Exception):  # the import's own error is the one to report
+                    api.delete(url, creds)
+            raise
     return ds
 
 
@@ -120,22 +119,6 @@ def _rows(batch: Any) -> int:
     if isinstance(batch, Mapping):
         return len(next(iter(batch.values()))) if batch else 0
     return len(batch)
-
-
-def _bar(progress: bool, total: int | None, unit: str) -> Callable[[int | None], None]:
-    if not progress:
-        return lambda n: None
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=total, unit=unit, unit_scale=True, desc="import")
-
-    def update(n: int | None) -> None:
-        if n is None:
-            bar.close()
-        else:
-            bar.update(n)
-
-    return update
 
 
 def _source(src: Url, creds: Mapping[str, Any] | None) -> tuple[Any, str, str]:
@@ -323,12 +306,9 @@ def from_csv(
                 except pa.ArrowInvalid as e:
                     raise InvalidArgument(f"cannot read CSV {path!r}: {e}") from e
 
-    bar = _bar(progress, total, "B")
-    try:
-        return ingest(_counted(batches(), bar), dest, dest_creds, schema=schema,
+    with progress_bar(total, "import", progress) as advance:
+        return ingest(_counted(batches(), advance), dest, dest_creds, schema=schema,
                       message=message or "from_csv", piece_bytes=piece_bytes)
-    finally:
-        bar(None)
 
 
 def _tell(f: Any) -> int | None:
@@ -338,7 +318,7 @@ def _tell(f: Any) -> int | None:
         return None
 
 
-def _counted(batches: Iterator[tuple[Any, int]], bar: Callable[[int | None], None]) -> Iterator[Any]:
+def _counted(batches: Iterator[tuple[Any, int]], advance: Callable[[int], None]) -> Iterator[Any]:
     for batch, size in batches:
         yield batch
-        bar(size)
+        advance(size)

@@ -38,6 +38,7 @@ import numpy as np
 import pyarrow as pa
 
 from .._optional import require
+from .._progress import progress_bar
 from ..errors import InvalidArgument, StorageKeyNotFound
 from . import types as T
 from .errors import DatasetError
@@ -123,7 +124,7 @@ def _check(ds: Dataset, column: str, kind: str) -> None:
 
 
 def create(
-    ds: Dataset, column: str, kind: str = "embedding", *, metric: str = "cosine", progress: bool = False
+    ds: Dataset, column: str, kind: str = "embedding", *, metric: str = "cosine", progress: bool | None = None
 ) -> IndexInfo:
     """Build the ``kind`` index of ``column`` for the handle's (committed) version and store it."""
     _check(ds, column, kind)
@@ -259,40 +260,45 @@ class VectorIndex:
         return np.asarray(found.keys, dtype=np.int64)
 
 
-def _build_embedding(ds: Dataset, column: str, metric: str, progress: bool) -> tuple[bytes, int]:
+def _build_embedding(ds: Dataset, column: str, metric: str, progress: bool | None) -> tuple[bytes, int]:
     usearch = require("usearch.index", extra="search", what="an embedding index")
     dtype = ds.schema[column].type
     kind, quantization = _USEARCH[metric]
     index = usearch.Index(
         ndim=dtype.size, metric=kind, dtype=quantization, connectivity=CONNECTIVITY, expansion_add=EXPANSION_ADD
     )
-    bar = _bar(progress, len(ds), f"index {column}")
     offset, rows = 0, 0
     state, cid = ds._state, ds.schema[column].id
-    for piece in state.pieces:
-        chunk = state.chunk(ds._loader, piece, cid)
-        arr = chunk.combine_chunks() if isinstance(chunk, pa.ChunkedArray) else chunk
-        valid = ~np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-        if valid.any():
-            vectors = np.asarray(
-                arr.filter(pa.array(valid)).flatten().to_numpy(zero_copy_only=False), dtype=np.float32
-            ).reshape(-1, dtype.size)
-            keys = offset + np.flatnonzero(valid)
-            finite = np.isfinite(vectors).all(axis=1)
-            if metric == "cosine":
-                norms = np.linalg.norm(vectors, axis=1)
-                finite &= norms > 0
-                vectors = vectors / np.where(norms > 0, norms, 1)[:, None]
-            if finite.any():
-                index.add(keys[finite], np.ascontiguousarray(vectors[finite]), threads=os.cpu_count() or 1)
-                rows += int(finite.sum())
-        offset += piece.rows
-        bar(piece.rows)
-    bar(None)
+    with progress_bar(len(ds), f"index {column}", progress, unit="rows") as advance:
+        for piece in state.pieces:
+            rows += _add_vectors(index, state.chunk(ds._loader, piece, cid), dtype.size, metric, offset)
+            offset += piece.rows
+            advance(piece.rows)
     with tempfile.TemporaryDirectory(prefix="lakelet-index-") as tmp:
         file = os.path.join(tmp, "index.usearch")
         index.save(file)
         return Path(file).read_bytes(), rows
+
+
+def _add_vectors(index: Any, chunk: Any, size: int, metric: str, offset: int) -> int:
+    """Add one piece's vectors (its rows numbered from ``offset``) to ``index``; how many were
+    indexed (a null, zero or non-finite vector is left out)."""
+    arr = chunk.combine_chunks() if isinstance(chunk, pa.ChunkedArray) else chunk
+    valid = ~np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    if not valid.any():
+        return 0
+    flat = arr.filter(pa.array(valid)).flatten().to_numpy(zero_copy_only=False)
+    vectors = np.asarray(flat, dtype=np.float32).reshape(-1, size)
+    keys = offset + np.flatnonzero(valid)
+    finite = np.isfinite(vectors).all(axis=1)
+    if metric == "cosine":
+        norms = np.linalg.norm(vectors, axis=1)
+        finite &= norms > 0
+        vectors = vectors / np.where(norms > 0, norms, 1)[:, None]
+    if not finite.any():
+        return 0
+    index.add(keys[finite], np.ascontiguousarray(vectors[finite]), threads=os.cpu_count() or 1)
+    return int(finite.sum())
 
 
 def _load_embedding(ds: Dataset, path: str, meta: dict[str, Any]) -> VectorIndex:
@@ -330,10 +336,11 @@ def _bm25_schema(tantivy: Any) -> Any:
     return builder.build()
 
 
-def _build_bm25(ds: Dataset, column: str, progress: bool) -> tuple[bytes, int]:
+def _build_bm25(ds: Dataset, column: str, progress: bool | None) -> tuple[bytes, int]:
     tantivy = require("tantivy", extra="search", what="a bm25 index")
-    bar = _bar(progress, len(ds), f"index {column}")
-    with tempfile.TemporaryDirectory(prefix="lakelet-index-") as tmp:
+    with progress_bar(len(ds), f"index {column}", progress, unit="rows") as advance, tempfile.TemporaryDirectory(
+        prefix="lakelet-index-"
+    ) as tmp:
         folder = os.path.join(tmp, "bm25")
         os.mkdir(folder)
         index = tantivy.Index(_bm25_schema(tantivy), path=folder)
@@ -348,10 +355,9 @@ def _build_bm25(ds: Dataset, column: str, progress: bool) -> tuple[bytes, int]:
                     writer.add_document(doc)
                     rows += 1
             offset += piece.rows
-            bar(piece.rows)
+            advance(piece.rows)
         writer.commit()
         writer.wait_merging_threads()
-        bar(None)
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as tar:
             for name in sorted(os.listdir(folder)):
@@ -382,19 +388,3 @@ def _load_bm25(ds: Dataset, path: str, meta: dict[str, Any]) -> TextIndex:
     index = tantivy.Index.open(str(folder))
     index.reload()
     return TextIndex(index, int(meta["rows"]))
-
-
-def _bar(progress: bool, total: int, desc: str) -> Any:
-    if not progress:
-        return lambda n: None
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=total, unit="rows", unit_scale=True, desc=desc)
-
-    def step(n: int | None) -> None:
-        if n is None:
-            bar.close()
-        else:
-            bar.update(n)
-
-    return step

@@ -87,7 +87,7 @@ class ColumnView:
     def numpy(self) -> Any:
         return self[:]
 
-    def create_index(self, kind: str = "embedding", *, metric: str = "cosine", progress: bool = False) -> Any:
+    def create_index(self, kind: str = "embedding", *, metric: str = "cosine", progress: bool | None = None) -> Any:
         """Deep Lake's call shape for :meth:`Dataset.create_index` of this column."""
         return self._ds.create_index(self.name, kind, metric=metric, progress=progress)
 

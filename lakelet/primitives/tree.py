@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 from fsspec.implementations.dirfs import DirFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
+from .._progress import progress_bar
 from ..config import concurrency
 from ..errors import InvalidArgument, ReadOnlyLocation
 from ..locations.abc import translate_errors
@@ -27,7 +28,6 @@ from .blobs import CHUNK
 from .entries import FileEntry, FileEntryType, PathNotFound
 from .local_files import as_local_file, collect
 from .names import join, normalize_path
-from .progress import progress_bar
 
 
 class FsTree:

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
+from .._progress import progress_bar
 from ..errors import InvalidArgument
 from .aio import iter_twin, run_blocking, twin
 from .blob_guard import open_blob_guard
@@ -33,7 +34,6 @@ from .errors import ConflictError, UncommittedChangesWarning
 from .local_files import as_local_file, collect
 from .names import is_within, join, normalize_path
 from .objects import NamedObject
-from .progress import progress_bar
 from .volume_gc import VolumeObjects
 from .volume_meta import destroy_volume_meta, open_volume_meta
 from .worktree import WorkingCopy, remove_stale_worktrees
