@@ -39,11 +39,7 @@ def place(request: pytest.FixtureRequest, tmp_path: Any) -> Callable[[str], Plac
     if kind == "s3":
         server = request.getfixturevalue("s3_server")
         bucket = server.new_bucket()
-        creds = {
-            "aws_access_key_id": server.access_key,
-            "aws_secret_access_key": server.secret_key,
-            "endpoint_url": server.endpoint_url,
-        }
+        creds = server.creds
         return lambda name: (f"s3://{bucket}/{name}", creds)
     if kind == "gcs":
         server = request.getfixturevalue("gcs_server")

@@ -89,9 +89,7 @@ def _places(request: pytest.FixtureRequest, tmp_path: Any) -> dict[str, tuple[st
     return {
         "local": (str(tmp_path / "local"), None),
         "memory": (f"memory://copy-{uuid.uuid4().hex[:10]}", None),
-        "s3": (f"s3://{s3.new_bucket()}", {"aws_access_key_id": s3.access_key,
-                                           "aws_secret_access_key": s3.secret_key,
-                                           "endpoint_url": s3.endpoint_url}),
+        "s3": (f"s3://{s3.new_bucket()}", s3.creds),
         "gcs": (f"gs://{gcs.new_bucket()}", {"endpoint_url": gcs.endpoint_url}),
         "azure": (f"az://{container}", {"azure_storage_connection_string": azure.connection_string}),
         "sftp": (f"sftp://{sftp.username}@{sftp.host}:{sftp.port}{folder}",

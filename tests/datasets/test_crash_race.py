@@ -55,11 +55,7 @@ def target(request, tmp_path):
         url, creds = str(tmp_path / "ds"), {}
     else:
         server = request.getfixturevalue("s3_server")
-        creds = {
-            "aws_access_key_id": server.access_key,
-            "aws_secret_access_key": server.secret_key,
-            "endpoint_url": server.endpoint_url,
-        }
+        creds = server.creds
         url = f"s3://{server.new_bucket()}/ds"
     ds = L.create(url, creds=creds, schema={"n": types.Int64(), "emb": types.Embedding(32)})
     ds.append({"n": [1, 2, 3], "emb": [[0.0] * 32] * 3})

@@ -45,11 +45,7 @@ def target(request, tmp_path):
         url, creds = str(tmp_path / "ds"), None
     else:
         server = request.getfixturevalue("s3_server")
-        creds = {
-            "aws_access_key_id": server.access_key,
-            "aws_secret_access_key": server.secret_key,
-            "endpoint_url": server.endpoint_url,
-        }
+        creds = server.creds
         url = f"s3://{server.new_bucket()}/ds"
     ds = L.create(url, creds=creds, schema=SCHEMA)
     ds.append({"n": [0, 1, 2], "img": [b"shared", b"one", b"two"]})

@@ -40,8 +40,7 @@ def source(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict[st
     if request.param == "local":
         return str(tmp_path / "src"), None
     server = request.getfixturevalue("s3_server")
-    creds = {"aws_access_key_id": server.access_key, "aws_secret_access_key": server.secret_key,
-             "endpoint_url": server.endpoint_url}
+    creds = server.creds
     return f"s3://{server.new_bucket()}/src", creds
 
 
@@ -247,8 +246,7 @@ def test_spill_then_refresh_keeps_appends_over_a_new_head(tmp_path):
 
 
 def test_spilled_import_into_s3_then_refused_when_a_spilled_file_is_gone(s3_server, tmp_path):
-    creds = {"aws_access_key_id": s3_server.access_key, "aws_secret_access_key": s3_server.secret_key,
-             "endpoint_url": s3_server.endpoint_url}
+    creds = s3_server.creds
     url = f"s3://{s3_server.new_bucket()}/ds"
     batches = [table(k * 1000, 1000) for k in range(6)]
     ds = lakelet.from_arrow(batches, url, creds, piece_bytes=20_000)  # a spill after every batch or two

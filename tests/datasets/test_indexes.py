@@ -212,11 +212,7 @@ CHILD = textwrap.dedent(
 def test_a_fresh_process_finds_the_indexes(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> None:
     if backend == "s3":
         server = request.getfixturevalue("s3_server")
-        creds = {
-            "aws_access_key_id": server.access_key,
-            "aws_secret_access_key": server.secret_key,
-            "endpoint_url": server.endpoint_url,
-        }
+        creds = server.creds
         url = f"s3://{server.new_bucket()}/ds"
     else:
         creds, url = None, str(tmp_path / "ds")

@@ -65,8 +65,7 @@ def _place(kind: str, tmp_path: Any, request: pytest.FixtureRequest) -> tuple[st
     if kind == "memory":
         return f"memory://layout-{uuid.uuid4().hex[:10]}/ds", None
     server = request.getfixturevalue("s3_server")
-    creds = {"aws_access_key_id": server.access_key, "aws_secret_access_key": server.secret_key,
-             "endpoint_url": server.endpoint_url}
+    creds = server.creds
     return f"s3://{server.new_bucket()}/ds", creds
 
 

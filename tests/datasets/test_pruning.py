@@ -192,8 +192,7 @@ def test_selective_filter_reads_only_matching_pieces(kind: str, tmp_path: Path, 
         url, creds, spy = str(tmp_path / "ds"), None, _spy_loads
     else:
         server = request.getfixturevalue("s3_server")
-        creds = {"aws_access_key_id": server.access_key, "aws_secret_access_key": server.secret_key,
-                 "endpoint_url": server.endpoint_url}
+        creds = server.creds
         url, spy = f"s3://{server.new_bucket()}/ds", _spy_gets
     _five_pieces(url, creds)
     sql = "SELECT id, tag WHERE id BETWEEN 250 AND 260 AND score > 1"

@@ -16,11 +16,7 @@ ROWS = 200_000
 @pytest.fixture
 def remote(s3_server):
     bucket = s3_server.new_bucket()
-    creds = {
-        "aws_access_key_id": s3_server.access_key,
-        "aws_secret_access_key": s3_server.secret_key,
-        "endpoint_url": s3_server.endpoint_url,
-    }
+    creds = s3_server.creds
     url = f"s3://{bucket}/big"
     ds = datasets.create(url, creds, schema={"n": types.Int64(), "t": types.Text()})
     n = np.arange(ROWS, dtype=np.int64)

@@ -70,11 +70,7 @@ def test_stopped_s3_server_fails_within_the_deadline(private_s3_server, short_de
 def test_stopped_s3_dataset_fails_within_the_deadline(private_s3_server, short_deadlines):
     from lakelet import datasets
 
-    creds = {
-        "aws_access_key_id": private_s3_server.access_key,
-        "aws_secret_access_key": private_s3_server.secret_key,
-        "endpoint_url": private_s3_server.endpoint_url,
-    }
+    creds = private_s3_server.creds
     url = f"s3://{private_s3_server.new_bucket()}/ds"
     ds = datasets.create(url, creds=creds, schema={"n": "int64"})
     ds.append({"n": [1, 2]})

@@ -54,11 +54,7 @@ def place(request, tmp_path):
         return lambda name: (str(tmp_path / name), None)
     server = request.getfixturevalue("s3_server")
     bucket = server.new_bucket()
-    creds = {
-        "aws_access_key_id": server.access_key,
-        "aws_secret_access_key": server.secret_key,
-        "endpoint_url": server.endpoint_url,
-    }
+    creds = server.creds
     return lambda name: (f"s3://{bucket}/{name}", creds)
 
 

@@ -26,6 +26,15 @@ class S3Server(LocalServer):
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def creds(self) -> dict[str, str]:
+        """Credentials for this server as lakelet's ``creds=`` takes them (datasets, volumes, copies)."""
+        return {
+            "aws_access_key_id": self.access_key,
+            "aws_secret_access_key": self.secret_key,
+            "endpoint_url": self.endpoint_url,
+        }
+
     def _command(self) -> list[str]:
         return [sys.executable, "-c", self._LAUNCHER, "-H", self.host, "-p", str(self.port)]
 
