@@ -293,12 +293,12 @@ def _filtered_candidates(
         return matched, False  # few rows: rank them all, exactly
     wanted = max(k * indexes.OVERSAMPLE, indexes.MIN_CANDIDATES)
     count = int(wanted * size / len(matched) * 1.5) + 1  # expected to leave ``wanted`` after the filter
-    while count <= MAX_FILTERED_CANDIDATES:
+    while count <= min(MAX_FILTERED_CANDIDATES, index.size // 4):  # beyond: a graph search is no faster
         rows = index.candidates(query, k, count)
         if rows is None:
             break
         kept = np.intersect1d(rows[(rows >= 0) & (rows < size)], matched)
-        if len(kept) >= wanted or count >= min(size, index.size):
+        if len(kept) >= wanted:
             return kept, True
         count *= 4
     return matched, False  # the index would have to be read nearly whole: rank the matches exactly
