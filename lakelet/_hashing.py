@@ -25,6 +25,35 @@ CHUNK = 8 * 2**20
 # hash and the write, and (measured) 8 MiB buffers filled from a pipe made write() 5-15x slower.
 STREAM_CHUNK = 2**20
 _KEY_RE = re.compile(r"[0-9a-f]{64}")
+_FOLDER_RE = re.compile(r"[0-9a-f]{2}")
+_NAME_RE = re.compile(r"[0-9a-f]{62}")
+
+
+# The one blob layout of every location (Disk, fsspec remotes, a dataset's media): ``ab/<62 hex>``.
+def is_key(value: object) -> bool:
+    """Whether ``value`` is a storage key (64 lowercase hex characters)."""
+    return isinstance(value, str) and _KEY_RE.fullmatch(value) is not None
+
+
+def key_path(key: str) -> str:
+    """Where ``key`` lives below a location's root: ``ab/<62 hex>``."""
+    return f"{key[:2]}/{key[2:]}"
+
+
+def is_key_folder(name: str) -> bool:
+    """Whether ``name`` is a fan-out folder of the layout (two hex digits)."""
+    return _FOLDER_RE.fullmatch(name) is not None
+
+
+def is_key_name(name: str) -> bool:
+    """Whether ``name`` is a blob's file name in the layout (the key's last 62 hex digits)."""
+    return _NAME_RE.fullmatch(name) is not None
+
+
+def key_of_path(relative: str) -> str | None:
+    """The key stored at ``ab/<62 hex>`` (relative to a location's root), or None for anything else."""
+    folder, _, name = relative.partition("/")
+    return folder + name if is_key_folder(folder) and is_key_name(name) else None
 
 
 def validate_key(key: object) -> str:

@@ -288,6 +288,9 @@ def dataset_summary(config: Config, path: str, *, offset: int = 0, limit: int = 
     for tag, commit in ds.tags.items():
         tags.setdefault(commit, []).append(tag)
     history = ds.history
+    indexes: dict[str, list[str]] = {}
+    for info in ds.indexes:
+        indexes.setdefault(info.column, []).append(info.label)
     versions = [
         {"id": v.id, "message": v.message, "time": v.timestamp, "rows": v.rows, "tags": sorted(tags.get(v.id, []))}
         for v in history[offset : offset + limit]
@@ -299,7 +302,7 @@ def dataset_summary(config: Config, path: str, *, offset: int = 0, limit: int = 
         "version": ds.version,
         "branch": ds.current_branch,
         "branches": ds.branches,
-        "schema": [{"name": c.name, "type": repr(c.type)} for c in ds.schema],
+        "schema": [{"name": c.name, "type": repr(c.type), "indexes": indexes.get(c.name, [])} for c in ds.schema],
         "total": len(history),
         "offset": offset,
         "limit": limit,

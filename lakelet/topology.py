@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
+from ._hashing import is_key
 from .errors import InvalidArgument, LakeletError, PreconditionFailed, ReadOnlyLocation, StorageKeyNotFound
 from .locations._search import verifies
 from .locations.abc import EntryInfo, Location, Usage
@@ -34,7 +35,6 @@ MAX_PAGE = 1000
 MAX_EVICT = 10_000
 
 _ID = re.compile(r"0(\.(0|[1-9][0-9]{0,3})){0,16}")
-_KEY = re.compile(r"[0-9a-f]{64}")
 
 SortField = Literal["key", "size", "last_access"]
 #: the key -> producer lookup used for entry rows (see :mod:`lakelet.jupyter.server`)
@@ -401,7 +401,7 @@ def _validate_keys(keys: Any) -> list[str]:
     if len(keys) > MAX_EVICT:
         raise InvalidArgument(f"at most {MAX_EVICT} keys per request, got {len(keys)}")
     for key in keys:
-        if not isinstance(key, str) or not _KEY.fullmatch(key):
+        if not is_key(key):
             raise InvalidArgument(f"not a storage key (64 lowercase hex digits): {key!r:.80}")
     return list(dict.fromkeys(keys))
 

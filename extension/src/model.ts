@@ -95,7 +95,7 @@ export interface IDatasetSummary {
   version: string;
   branch: string | null;
   branches: string[];
-  schema: { name: string; type: string }[];
+  schema: { name: string; type: string; indexes?: string[] }[];
   total: number;
   versions: IDatasetVersion[];
 }

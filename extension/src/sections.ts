@@ -257,6 +257,11 @@ export function renderDataset(summary: IDatasetSummary, now: number = Date.now()
     type.className = 'jp-Lakelet-ellipsis jp-Lakelet-mono';
     type.textContent = column.type;
     type.title = column.type;
+    const indexes = column.indexes ?? [];
+    const index = row.insertCell();
+    index.className = 'jp-Lakelet-ellipsis jp-Lakelet-index';
+    index.textContent = indexes.length ? `index: ${indexes.join('; ')}` : '';
+    index.title = index.textContent;
   }
   box.appendChild(schema);
   box.appendChild(el('div', 'jp-Lakelet-detailHead', `Versions (${summary.total})`));

@@ -52,6 +52,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .._hashing import is_key
 from ..errors import InvalidArgument, StorageKeyNotFound
 from ..reports import GCReport
 from . import manifest as M
@@ -61,7 +62,6 @@ from .fragments import ColumnLoader
 from .indexes import digest_of, index_stem
 from .media import key_of
 from .storage_io import ResourceMeta, Writer, parallel_map
-from .types import _KEY_RE
 
 if TYPE_CHECKING:
     from .dataset import Dataset
@@ -153,7 +153,7 @@ def mark(writer: Writer) -> Live:
             parents.update(manifest.parents)
         frontier = sorted(parents - live.versions)
     live.media.update(_media_keys(writer, media_files))
-    live.media = {k for k in live.media if _KEY_RE.fullmatch(k)}
+    live.media = {k for k in live.media if is_key(k)}
     return live
 
 

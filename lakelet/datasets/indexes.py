@@ -82,6 +82,12 @@ class IndexInfo:
     path: str
     current: bool  # answers for the handle's version
 
+    @property
+    def label(self) -> str:
+        """For a person: ``embedding, cosine`` or ``bm25``, and whether it answers for this version."""
+        kind = f"{self.kind}, {self.metric}" if self.metric else self.kind
+        return kind if self.current else f"{kind} (built for other data: queries run exact)"
+
     def __repr__(self) -> str:
         metric = f", {self.metric}" if self.metric else ""
         state = "" if self.current else ", built for other data"

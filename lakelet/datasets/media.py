@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from .._hashing import validate_key
+from .._hashing import is_key_folder, is_key_name, key_path, validate_key
 from ..errors import StorageKeyNotFound
 from ..hashstore import HashKeyStorage
 from ..locations._records import record_bytes, validate_record_name, validate_record_prefix
@@ -36,8 +35,6 @@ from .storage_io import Writer, parallel_map, translated
 
 #: a remote blob modified less than this many seconds ago is fresh enough to commit without a re-put
 FRESH_SECONDS = 300.0
-_HEX2 = re.compile(r"[0-9a-f]{2}")
-_HEX62 = re.compile(r"[0-9a-f]{62}")
 _RECORDS = ".records"  # named records beside the media, as on a Disk
 
 
@@ -69,7 +66,7 @@ class MediaLocation(Location):
     @staticmethod
     def _path(key: str) -> str:
         validate_key(key)
-        return f"{key[:2]}/{key[2:]}"
+        return key_path(key)
 
     @staticmethod
     def _legacy_path(key: str) -> str:
@@ -228,7 +225,7 @@ class TrackedBlobs:
 def blob_path(key: str) -> str:
     """Where ``key`` is stored relative to the dataset root: ``media/ab/<62 hex>`` on every backend."""
     validate_key(key)
-    return f"media/{key[:2]}/{key[2:]}"
+    return f"media/{key_path(key)}"
 
 
 def legacy_blob_path(key: str) -> str:
@@ -240,12 +237,12 @@ def legacy_blob_path(key: str) -> str:
 def key_of(path: str) -> str | None:
     """The media key stored at ``path`` (relative to the dataset root), or None for any other file."""
     parts = path.split("/")
-    if len(parts) != 3 or parts[0] != "media" or not _HEX2.fullmatch(parts[1]):
+    if len(parts) != 3 or parts[0] != "media" or not is_key_folder(parts[1]):
         return None
     name = parts[2]
-    if _HEX62.fullmatch(name):
+    if is_key_name(name):
         return parts[1] + name
-    if len(name) == 64 and name.startswith(parts[1]) and _HEX62.fullmatch(name[2:]):
+    if len(name) == 64 and name.startswith(parts[1]) and is_key_name(name[2:]):  # the legacy layout
         return name
     return None
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from .._hashing import is_key
 from . import types as T
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def save_table(table: pa.Table, target: Dataset, sources: Mapping[str, Dataset])
         target.add_column(name, dtype)
         if dtype.is_media and origin is not None:
             for ref in set(column.to_pylist()) - {None}:
-                if T._KEY_RE.fullmatch(ref) and ref not in target.blobs:
+                if is_key(ref) and ref not in target.blobs:
                     target.blobs.write(origin.blobs.read_bytes(ref))
         arrays[name] = column
     if table.num_rows:

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
+from .._hashing import is_key
 from . import _arrow
 from .errors import SchemaError
 
@@ -36,7 +37,6 @@ def _pc() -> Any:
     return pyarrow.compute
 
 
-_KEY_RE = re.compile(r"[0-9a-f]{64}")
 _URL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
@@ -780,7 +780,7 @@ class _Media(DataType):
         refs = values.to_pylist()
         if blobs is None:
             return refs
-        return [r if r is None or not _KEY_RE.fullmatch(r) else blobs.read_bytes(r) for r in refs]
+        return [r if r is None or not is_key(r) else blobs.read_bytes(r) for r in refs]
 
 
 class Binary(_Media):

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, cast
 
-from .._hashing import validate_key
+from .._hashing import is_key_folder, is_key_name, key_path, validate_key
 from .._owner import owned_name, sweep_dead
 from ..errors import InvalidArgument, StorageCorruption, StorageInternalError, StorageKeyNotFound
 from ._records import record_bytes, validate_record_name, validate_record_prefix
@@ -39,9 +39,6 @@ from .abc import Blob, EntryInfo, Location, Usage, now, translate_errors
 LAYOUT = {"layout": "lakelet-hash-v1", "fanout": 2, "hash": "sha256"}
 _MARKER = ".lakelet-location.json"
 _RECORDS = ".records"
-_HEX = frozenset("0123456789abcdef")
-
-
 class Disk(Location):
     """Values as read-only files under ``root``; optionally capped at ``max_size`` bytes.
 
@@ -116,7 +113,7 @@ class Disk(Location):
 
     def _file(self, key: str) -> str:
         # plain strings: pathlib's joins cost more than the syscalls on the small-value path
-        return f"{self._root}/{key[:2]}/{key[2:]}"
+        return f"{self._root}/{key_path(key)}"
 
     # ------------------------------------------------------------------------------ read
     @contextmanager
@@ -441,14 +438,14 @@ class Disk(Location):
                 return
             for top in tops:
                 name = top.name
-                if len(name) != 2 or not _HEX.issuperset(name) or not top.is_dir():
+                if not is_key_folder(name) or not top.is_dir():
                     continue
                 try:
                     children = list(os.scandir(top.path))
                 except FileNotFoundError:
                     continue
                 for entry in children:
-                    if len(entry.name) == 62 and _HEX.issuperset(entry.name):
+                    if is_key_name(entry.name):
                         yield entry
 
     def keys(self) -> Iterator[str]:

@@ -23,7 +23,6 @@ URL, classify their client library's exceptions and close their connections.
 from __future__ import annotations
 
 import io
-import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -31,14 +30,13 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, BinaryIO, cast
 
-from .._hashing import validate_key
+from .._hashing import key_of_path, key_path, validate_key
 from ..errors import InvalidArgument, StorageError, StorageInternalError, StorageKeyNotFound
 from ._deadlines import Deadlines, bound_fsspec
 from ._records import record_bytes, validate_record_name, validate_record_prefix
 from ._usage import UsageCounter
 from .abc import Blob, EntryInfo, ErrorMap, Location, Usage, check_repair, translate_errors
 
-_KEY_TAIL = re.compile(r"([0-9a-f]{2})/([0-9a-f]{62})")
 _RECORDS = ".records"
 
 
@@ -165,7 +163,7 @@ class FsspecLocation(Location):
         return translate_errors(self, key, self.extra_errors, self.classify)
 
     def _path(self, key: str) -> str:
-        return f"{self.root}/{key[:2]}/{key[2:]}"
+        return f"{self.root}/{key_path(key)}"
 
     def _stat(self, key: str) -> dict[str, Any] | None:
         """The fsspec info of ``key``'s object, or None if it is not stored."""
@@ -348,9 +346,9 @@ class FsspecLocation(Location):
                 path = self.fs._strip_protocol(path)  # some backends list full URLs
                 if not path.startswith(prefix):
                     continue
-            m = _KEY_TAIL.fullmatch(path[len(prefix) :])
-            if m is not None and info.get("type", "file") == "file":
-                yield m.group(1) + m.group(2), info
+            key = key_of_path(path[len(prefix) :])
+            if key is not None and info.get("type", "file") == "file":
+                yield key, info
 
     def keys(self) -> Iterator[str]:
         for key, _ in self._listing():

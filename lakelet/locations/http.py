@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from .._hashing import is_key_folder, is_key_name
 from ..errors import (
     InvalidArgument,
     StorageAccessDenied,
@@ -38,8 +39,6 @@ from .fsspec_location import FsspecLocation, require
 
 # <a href="name">label</a>   21-Nov-2026 13:59     1234
 _HTML_ROW = re.compile(r'<a href="([^"]+)">[^<]*</a>\s+(\d{2}-\w{3}-\d{4} \d{2}:\d{2})\s+(\S+)')
-_HEX2 = re.compile(r"[0-9a-f]{2}")
-_HEX62 = re.compile(r"[0-9a-f]{62}")
 
 
 class Nginx(FsspecLocation):
@@ -116,13 +115,13 @@ class Nginx(FsspecLocation):
 
     # ------------------------------------------------------------------ listing
     def _listing(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        for folder, _ in self._index(self.base_url, _HEX2, folders=True):
-            for name, info in self._index(f"{self.base_url}{folder}/", _HEX62, folders=False):
+        for folder, _ in self._index(self.base_url, is_key_folder, folders=True):
+            for name, info in self._index(f"{self.base_url}{folder}/", is_key_name, folders=False):
                 if info.get("size") is None:  # `autoindex_exact_size off` shows "1K": ask the server
                     info = self._stat(folder + name) or info
                 yield folder + name, info
 
-    def _index(self, url: str, pattern: re.Pattern[str], *, folders: bool) -> Iterator[tuple[str, dict[str, Any]]]:
+    def _index(self, url: str, wanted: Callable[[str], bool], *, folders: bool) -> Iterator[tuple[str, dict[str, Any]]]:
         """(name, info) of the entries of one autoindex page whose name matches ``pattern``."""
         with self.errors():
             try:
@@ -130,7 +129,7 @@ class Nginx(FsspecLocation):
             except FileNotFoundError:
                 return
         for name, is_folder, info in _parse_autoindex(page):
-            if is_folder == folders and pattern.fullmatch(name):
+            if is_folder == folders and wanted(name):
                 yield name, info
 
     def list_records(self, prefix: str = "") -> Iterator[str]:

@@ -86,6 +86,7 @@ async def test_datasets_show_versions_and_schema(jp_fetch, filled_home):
     assert listing["items"] == [{"name": "sales", "path": str(filled_home / "datasets" / "sales")}]
     one = await get_json(jp_fetch, "datasets", params={"path": listing["items"][0]["path"]})
     assert [c["name"] for c in one["schema"]] == ["n", "city"]
+    assert [c["indexes"] for c in one["schema"]] == [[], []]
     assert [v["message"] for v in one["versions"]] == ["second", "first", "created"]
     assert [v["rows"] for v in one["versions"]] == [3, 2, 0] and one["rows"] == 3
     code, _ = await error_of(jp_fetch, "datasets", params={"path": "/etc"})
@@ -223,3 +224,18 @@ async def test_a_deleted_lakelet_home_is_reported_not_recreated(jp_fetch, lake_h
     assert (tree["home"], tree["home_exists"]) == (str(gone), False)
     assert (await get_json(jp_fetch, "tiers", "0"))["total"] == 0
     assert not gone.exists()
+
+
+async def test_a_dataset_summary_names_its_search_indexes(jp_fetch, filled_home):
+    pytest.importorskip("tantivy")
+    from lakelet import datasets
+
+    path = str(filled_home / "datasets" / "sales")
+    ds = datasets.open(path)
+    ds["city"].create_index("bm25")
+    one = await get_json(jp_fetch, "datasets", params={"path": path})
+    assert [c["indexes"] for c in one["schema"]] == [[], ["bm25"]]
+    ds.append({"n": [4], "city": ["d"]})
+    ds.commit("third")  # the index was built for other data now
+    one = await get_json(jp_fetch, "datasets", params={"path": path})
+    assert one["schema"][1]["indexes"] == ["bm25 (built for other data: queries run exact)"]

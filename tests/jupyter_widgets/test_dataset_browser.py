@@ -63,6 +63,13 @@ def test_schema_panel_with_sizes(dataset):
     assert "240 B" in html  # 30 int64 values
 
 
+def test_schema_panel_names_the_search_indexes(dataset):
+    pytest.importorskip("tantivy")
+    dataset["text"].create_index("bm25")
+    html = DatasetBrowser(dataset).schema_html.value
+    assert "<th>index</th>" in html and "<td>bm25</td>" in html
+
+
 def test_stats_numeric_histogram_and_labels(dataset):
     b = DatasetBrowser(dataset)
     b.stats_column.value = "x"

@@ -1,6 +1,6 @@
 import { findProducerCell, parsePythonString } from '../kernel';
-import type { ICachePage, IVolumePage } from '../model';
-import { formatSeconds, groupStats, renderCacheGroups, renderVolume, shortName } from '../sections';
+import type { ICachePage, IDatasetSummary, IVolumePage } from '../model';
+import { formatSeconds, groupStats, renderCacheGroups, renderDataset, renderVolume, shortName } from '../sections';
 
 const GROUP = {
   kind: 'function',
@@ -57,6 +57,25 @@ describe('sections', () => {
     };
     const rows = Array.from(renderVolume(page).querySelectorAll<HTMLElement>('.jp-Lakelet-volItem'));
     expect(rows.map(r => r.dataset.path)).toEqual(['/a', '/a/b/c.txt']);
+  });
+
+  it('names the search index of each column in the schema', () => {
+    const summary: IDatasetSummary = {
+      path: '/d',
+      name: 'd',
+      rows: 2,
+      version: 'f'.repeat(40),
+      branch: 'main',
+      branches: ['main'],
+      schema: [
+        { name: 'emb', type: 'Embedding(128)', indexes: ['embedding, cosine'] },
+        { name: 'n', type: 'Int64()' }
+      ],
+      total: 0,
+      versions: []
+    };
+    const cells = Array.from(renderDataset(summary).querySelectorAll('.jp-Lakelet-index')).map(c => c.textContent);
+    expect(cells).toEqual(['index: embedding, cosine', '']);
   });
 });
 

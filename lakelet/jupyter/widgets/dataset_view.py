@@ -157,13 +157,18 @@ def _sniff(data: bytes) -> str:
 
 # ------------------------------------------------------------------------------ schema
 def schema_rows(ds: Any, sizes: dict[str, int] | None) -> str:
-    """The schema as an HTML table: column, type, default and (if known) in-memory Arrow bytes."""
+    """The schema as an HTML table: column, type, default, search indexes and (if known) in-memory
+    Arrow bytes."""
+    indexes: dict[str, list[str]] = {}
+    for info in getattr(ds, "indexes", []):
+        indexes.setdefault(info.column, []).append(info.label)
     rows = []
     for column in ds.schema:
         size = "—" if sizes is None or column.name not in sizes else esc(human_bytes(sizes[column.name]))
         default = "" if column.default is None else esc(shorten(repr(column.default), 40))
-        rows.append([f"<b>{esc(column.name)}</b>", f"<code>{esc(repr(column.type))}</code>", default, size])
-    return html_table(["column", "type", "default", "bytes (Arrow)"], rows, numeric=(3,))
+        index = esc("; ".join(indexes.get(column.name, [])))
+        rows.append([f"<b>{esc(column.name)}</b>", f"<code>{esc(repr(column.type))}</code>", default, index, size])
+    return html_table(["column", "type", "default", "index", "bytes (Arrow)"], rows, numeric=(4,))
 
 
 def column_sizes(ds: Any) -> dict[str, int]:
