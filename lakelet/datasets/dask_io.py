@@ -53,9 +53,9 @@ def _where_conditions(ds: Dataset, where: str) -> list[Any]:
     from .pruning import conditions
     from .sql import _parse, connect
 
-    con = connect(ds._engine())
+    con = connect(ds.checked_out.engine())
     sql = f"SELECT * FROM ds WHERE {where}"
-    con.register("ds", State.of(ds.schema, []).table(ds._loader, ds.schema.names))
+    con.register("ds", State.of(ds.schema, []).table(ds.checked_out.loader, ds.schema.names))
     try:
         tree = _parse(con, sql)
         con.execute(f"{sql} LIMIT 0").fetchall()
@@ -123,11 +123,11 @@ def to_dask(
         raise InvalidArgument(f"filter must be a SQL boolean expression, got {filter!r}")
     from .pruning import keep
 
-    state = ds._state
+    state = ds.checked_out.state
     found = _where_conditions(ds, filter) if filter is not None else []
     pieces = [p.to_json() for p in state.pieces if not found or keep(p, state.schema, found)]
-    task = _ReadPiece(ds._writer.reader(), state.schema, names, filter, ds.version, labels)
-    meta = task.frame(State.of(state.schema, []).table(ds._loader, names))
+    task = _ReadPiece(ds.checked_out.writer.reader(), state.schema, names, filter, ds.version, labels)
+    meta = task.frame(State.of(state.schema, []).table(ds.checked_out.loader, names))
     if not pieces:
         return dd.from_pandas(meta, npartitions=1)
     return dd.from_map(
@@ -157,11 +157,12 @@ class _WritePartition:
         ds = self.dataset_type(self.writer, settings=self.settings, ref=self.branch)
         if [(c.id, c.name) for c in ds.schema] != [(c.id, c.name) for c in self.schema]:
             raise CommitConflict(f"the schema of {ds.path}@{self.branch} changed while Dask was writing to it")
-        ds._set_state(State.of(self.schema, []))  # only this partition's rows: the head's pieces stay put
+        ds.checked_out.set_state(State.of(self.schema, []))  # only this partition's rows: the head's pieces stay put
         ds.append(frame)
-        if ds._blobs is not None and ds._blobs.pending:
-            freshen(self.writer, ds._blobs.pending)
-        return [p.to_json() for p in ds._write_pieces(ds._state.pruned())]
+        media = ds.checked_out.media_opened
+        if media is not None and media.pending:
+            freshen(self.writer, media.pending)
+        return [p.to_json() for p in ds.checked_out.write_pieces(ds.checked_out.state.pruned())]
 
 
 def write_dask(ds: Dataset, ddf: Any) -> int:
@@ -171,12 +172,12 @@ def write_dask(ds: Dataset, ddf: Any) -> int:
     """
     import dask
 
-    ds._require_writable()
+    ds.checked_out.require_writable()
     if ds.has_changes:
         raise InvalidArgument(f"{ds.path} has uncommitted changes: commit() or rollback() before extending from Dask")
-    task = _WritePartition(type(ds), ds._writer, ds._settings, ds.current_branch, ds.schema)  # type: ignore[arg-type]
+    task = _WritePartition(type(ds), ds.checked_out.writer, ds.checked_out.settings, ds.current_branch, ds.schema)  # type: ignore[arg-type]
     parts = ddf.to_delayed()
     described = dask.compute(*[dask.delayed(task)(part) for part in parts])
     pieces = [Piece.from_json(p) for batch in described for p in batch]
-    ds._adopt(pieces)
+    ds.checked_out.adopt(pieces)
     return sum(p.rows for p in pieces)

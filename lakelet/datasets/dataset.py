@@ -20,13 +20,13 @@ from ..errors import InvalidArgument, MissingDependency
 from . import manifest as M
 from . import refs
 from . import types as T
-from .errors import DatasetError, DatasetReadOnly, MergeConflict, VersionNotFound
-from .fragments import ROWID, ColumnLoader, Piece, write_array
+from .checkout import Checkout
+from .errors import DatasetError, MergeConflict
+from .fragments import ROWID, Piece
 from .ingest import convert_batch, to_columns
 from .schema import Schema
 from .state import State
-from .stats import compute as column_stats
-from .storage_io import Writer, parallel_map
+from .storage_io import Writer
 from .views import ColumnView, Row, RowView, normalize_index
 
 if TYPE_CHECKING:
@@ -61,138 +61,76 @@ class Dataset:
     def __init__(
         self, writer: Writer, *, settings: dict[str, Any], read_only: bool = False, ref: str | None = None
     ) -> None:
-        self._writer = writer
-        self._loader = ColumnLoader(writer)
-        self._search_indexes: dict[str, Any] = {}  # index path -> loaded index (lakelet.datasets.indexes)
-        self._settings = settings
-        self._read_only = read_only
-        self._blobs: Any = None
-        self._duckdb: Any = None
-        self._branch: str | None = None
-        self._head_id = ""
-        self._head_seq: int | None = None
-        self._merge_parents: list[str] = []
-        self._pending_bytes = 0  # bytes of uncommitted appended arrays held in memory
-        self._spilled: list[str] = []  # column files written ahead of the coming commit
+        #: what this handle stands on and its uncommitted work (see :mod:`lakelet.datasets.checkout`)
+        self.checked_out = Checkout(writer, settings=settings, read_only=read_only)
         #: uncommitted appends above this many bytes are written to storage as a piece (see :meth:`spill`)
         self.spill_bytes = SPILL_BYTES
-        self._load_ref(ref or settings.get("default_branch", "main"))
-
-    # ------------------------------------------------------------------ loading
-    def _load_ref(self, ref: str) -> None:
-        kind, commit, seq = self._resolve(ref)
-        manifest = M.load(self._writer, commit)
-        self._branch = ref if kind == "branch" else None
-        self._head_id, self._head_seq = commit, seq
-        self._base = State.of(manifest.schema, manifest.pieces)
-        self._state = self._base
-        self._dirty = False
-        self._merge_parents = []
-        self._pending_bytes = 0
-        self._spilled = []
-
-    def _resolve(self, ref: str) -> tuple[str, str, int | None]:
-        """``(kind, commit id, head sequence)`` for a branch, tag, or (prefix of a) commit id."""
-        if not isinstance(ref, str) or not ref:
-            raise InvalidArgument(f"a version must be a branch, tag or commit id, got {ref!r}")
-        if refs._NAME_RE.fullmatch(ref):
-            try:
-                seq, commit = refs.head(self._writer, ref)
-                return "branch", commit, seq
-            except VersionNotFound:
-                pass
-            tagged = refs.tag_commit(self._writer, ref)
-            if tagged is not None:
-                return "tag", tagged, None
-        if all(c in "0123456789abcdef" for c in ref):
-            if self._writer.exists(f"versions/{ref}.json"):
-                return "commit", ref, None
-            full = M.find_by_prefix(self._writer, ref) if len(ref) >= 4 else None
-            if full is not None:
-                return "commit", full, None
-        raise VersionNotFound(f"no branch, tag or version {ref!r} in {self.path}")
-
-    def _manifest_state(self, ref: str) -> tuple[str, State]:
-        _, commit, _ = self._resolve(ref)
-        manifest = M.load(self._writer, commit)
-        return commit, State.of(manifest.schema, manifest.pieces)
+        self.checked_out.load(ref or settings.get("default_branch", "main"))
 
     @property
     def blobs(self) -> Any:
         """The dataset's content-addressed media store (a HashKeyStorage)."""
-        if self._blobs is None:
-            from .media import TrackedBlobs, media_store
-
-            self._blobs = TrackedBlobs(media_store(self._writer))
-        return self._blobs
+        return self.checked_out.media
 
     # ------------------------------------------------------------------ properties
     @property
     def path(self) -> str:
-        return self._writer.original_path
+        return self.checked_out.writer.original_path
 
     @property
     def schema(self) -> Schema:
-        return self._state.schema
+        return self.checked_out.state.schema
 
     @property
     def version(self) -> str:
         """Id of the commit this handle's data derives from."""
-        return self._head_id
+        return self.checked_out.head_id
 
     @property
     def current_branch(self) -> str | None:
-        return self._branch
+        return self.checked_out.branch
 
     @property
     def has_changes(self) -> bool:
         """Whether there is uncommitted work in this handle."""
-        return self._dirty
+        return self.checked_out.dirty
 
     @property
     def read_only(self) -> bool:
-        return self._read_only or self._branch is None
+        co = self.checked_out
+        return co.read_only or co.branch is None
 
     def __len__(self) -> int:
-        return self._state.num_rows
+        return self.checked_out.state.num_rows
 
     def __repr__(self) -> str:
-        where = self._branch or f"version {self._head_id[:12]}"
-        dirty = ", uncommitted changes" if self._dirty else ""
+        co = self.checked_out
+        where = co.branch or f"version {co.head_id[:12]}"
+        dirty = ", uncommitted changes" if co.dirty else ""
         return f"Dataset({self.path!r}, {where}, rows={len(self)}, columns={self.schema.names}{dirty})"
 
     # ------------------------------------------------------------------ schema
-    def _require_writable(self) -> None:
-        if self._read_only:
-            raise DatasetReadOnly(f"{self.path} was opened read-only")
-        if self._branch is None:
-            raise DatasetReadOnly(
-                f"{self.path} is checked out at version {self._head_id[:12]}, not a branch; "
-                "checkout a branch (or ds.checkout(name, create=True)) to change it"
-            )
-
-    def _set_state(self, state: State) -> None:
-        self._state = state
-        self._dirty = True
-
     def add_column(self, name: str, dtype: Any, default_value: Any = None) -> None:
         """Add a column; existing rows read as ``default_value`` (no data is rewritten)."""
-        self._require_writable()
+        co = self.checked_out
+        co.require_writable()
         dtype = T.as_type(dtype)
         default = None
         if default_value is not None:
             probe = Schema([]).added(name, dtype, None)
             arrays = convert_batch({name: [default_value]}, 1, probe, self.blobs)
             default = next(iter(arrays.values()))[0].as_py()
-        self._set_state(self._state.with_schema(self.schema.added(name, dtype, default)))
+        co.set_state(co.state.with_schema(self.schema.added(name, dtype, default)))
 
     def remove_column(self, name: str) -> None:
-        self._require_writable()
-        self._set_state(self._state.with_schema(self.schema.removed(name)))
+        co = self.checked_out
+        co.require_writable()
+        co.set_state(co.state.with_schema(self.schema.removed(name)))
 
     def rename_column(self, name: str, new_name: str) -> None:
-        self._require_writable()
-        self._set_state(self._state.with_schema(self.schema.renamed(name, new_name)))
+        co = self.checked_out
+        co.require_writable()
+        co.set_state(co.state.with_schema(self.schema.renamed(name, new_name)))
 
     # ------------------------------------------------------------------ rows
     def append(self, data: Any) -> None:
@@ -201,7 +139,8 @@ class Dataset:
         The batch is validated whole first: a bad value raises :class:`SchemaError`
         naming the column and row, and nothing of the batch is kept.
         """
-        self._require_writable()
+        co = self.checked_out
+        co.require_writable()
         from .dask_io import is_dask_collection
 
         if is_dask_collection(data):  # partitions are converted and written by the workers
@@ -213,9 +152,9 @@ class Dataset:
         if rows == 0:
             return
         arrays = convert_batch(columns, rows, self.schema, self.blobs)
-        self._set_state(self._state.appended(arrays, rows))
-        self._pending_bytes += sum(a.nbytes for a in arrays.values())
-        if self._pending_bytes >= self.spill_bytes:
+        co.set_state(co.state.appended(arrays, rows))
+        co.pending_bytes += sum(a.nbytes for a in arrays.values())
+        if co.pending_bytes >= self.spill_bytes:
             self.spill()
 
     extend = append
@@ -230,8 +169,9 @@ class Dataset:
         garbage that :meth:`gc` collects after its grace period. A commit must follow within that
         grace period (checked: a commit whose spilled file was collected fails, publishing nothing).
         """
-        self._require_writable()
-        state = self._state
+        co = self.checked_out
+        co.require_writable()
+        state = co.state
         if state.committed:
             return
         keep = state.materialized_ids()
@@ -247,21 +187,22 @@ class Dataset:
             for p in state.pieces
         ]
         written: list[str] = []
-        pieces = self._write_pieces(State.of(state.schema, trimmed), written)
-        self._state = State.of(state.schema, pieces)
-        self._spilled += written
-        self._pending_bytes = 0
+        pieces = co.write_pieces(State.of(state.schema, trimmed), written)
+        co.state = State.of(state.schema, pieces)
+        co.spilled += written
+        co.pending_bytes = 0
         # the written arrays were combined/serialised on pool threads that are gone now: hand their
         # freed pages back to the OS, or the allocator may keep several pieces' worth resident
         pa.default_memory_pool().release_unused()
 
     def delete(self, index: Any) -> None:
         """Remove rows (an int, a slice or a list of indices)."""
-        self._require_writable()
+        co = self.checked_out
+        co.require_writable()
         rows = normalize_index(index, len(self))
         rows = np.array([rows]) if isinstance(rows, int) else np.unique(rows)
         if len(rows):
-            self._set_state(self._state.deleted(self._loader, rows))
+            co.set_state(co.state.deleted(co.loader, rows))
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, str):
@@ -275,68 +216,14 @@ class Dataset:
     def __iter__(self) -> Iterator[Row]:
         return (Row(self, i) for i in range(len(self)))
 
-    def _take_arrow(self, name: str, rows: np.ndarray) -> pa.Array:
-        column = self.schema[name]
-        n = len(rows)
-        nearby = self._writer.kind in ("local", "memory")  # remote: take() may read only the needed byte ranges
-        if n and nearby and rows[-1] - rows[0] == n - 1 and (n == 1 or bool(np.all(np.diff(rows) == 1))):
-            whole = self._state.column(self._loader, column.id, column.type.arrow)
-            return whole.slice(int(rows[0]), n).combine_chunks()
-        return self._state.take(self._loader, column, rows)
-
-    def _read_range(self, name: str, start: int, stop: int) -> Any:
-        column = self.schema[name]
-        whole = self._state.column(self._loader, column.id, column.type.arrow)
-        arr = whole.slice(start, max(stop - start, 0)).combine_chunks()
-        return column.type.decode(arr, self.blobs if column.type.is_media else None)
-
-    def _read_many(self, name: str, rows: np.ndarray) -> Any:
-        column = self.schema[name]
-        return column.type.decode(self._take_arrow(name, rows), self.blobs if column.type.is_media else None)
-
-    def _read_one(self, name: str, row: int) -> Any:
-        column = self.schema[name]
-        arr = self._take_arrow(name, np.array([row]))
-        return column.type.decode_one(arr, self.blobs if column.type.is_media else None)
-
-    def _write(self, name: str, rows: np.ndarray, values: Any) -> None:
-        self._require_writable()
-        column = self.schema[name]
-        probe = Schema([column])
-        if isinstance(values, np.ndarray | pa.Array) or not isinstance(values, list | tuple):
-            columns, count = to_columns({name: values}, probe)
-        else:
-            columns, count = {name: list(values)}, len(values)
-        if count != len(rows):
-            raise InvalidArgument(f"{count} values given for {len(rows)} rows of column {name!r}")
-        arr = convert_batch(columns, count, probe, self.blobs)[column.id]
-        self._set_state(self._state.updated(self._loader, column, rows, arr))
-
-    def _prefetch(self, names: list[str]) -> None:
-        """Load the files of these columns (in parallel on remote backends)."""
-        ids = {self.schema[n].id for n in names} | {ROWID}
-        pieces = self._state.pieces
-        paths = [src for p in pieces for cid, src in p.columns.items() if cid in ids and isinstance(src, str)]
-        self._loader.load_many(paths)
-
-    def _adopt(self, pieces: list[Piece]) -> None:
-        """Append pieces whose files were written elsewhere (by Dask workers); the next commit publishes them."""
-        self._require_writable()
-        self._set_state(State.of(self._state.schema, [*self._state.pieces, *pieces]))
-
-    def _append_arrow(self, arrays: dict[str, pa.Array], rows: int) -> None:
-        """Append stored-form arrays (column name -> array of the column's Arrow type) as is."""
-        self._require_writable()
-        by_id = {self.schema[name].id: arr.cast(self.schema[name].type.arrow) for name, arr in arrays.items()}
-        self._set_state(self._state.appended(by_id, rows))
-
     # ------------------------------------------------------------------ bulk reads
     def to_arrow(self, columns: list[str] | None = None, *, labels: bool = False) -> pa.Table:
         """The rows as an Arrow table (zero copy over local column files; media as references).
 
         ``labels=True``: class-label columns as dictionary arrays of their names instead of codes.
         """
-        table = self._state.table(self._loader, columns)
+        co = self.checked_out
+        table = co.state.table(co.loader, columns)
         return self.schema.present(table) if labels else table
 
     def to_pandas(self, columns: list[str] | None = None, *, labels: bool = True) -> Any:
@@ -353,7 +240,7 @@ class Dataset:
         names = columns or self.schema.names
         for start in range(0, len(self), batch_size):
             rows = np.arange(start, min(start + batch_size, len(self)), dtype=np.int64)
-            yield {name: self._read_many(name, rows) for name in names}
+            yield {name: self.checked_out.read_many(name, rows) for name in names}
 
     def pytorch(self, transform: Any = None, columns: list[str] | None = None) -> Any:
         """A ``torch.utils.data.IterableDataset`` over the rows (needs torch only when called)."""
@@ -393,34 +280,29 @@ class Dataset:
 
         Uncommitted rows have no name outside this handle: a fresh random token each time.
         """
-        if self._dirty:
+        co = self.checked_out
+        if co.dirty:
             import uuid
 
             return ("lakelet.Dataset", uuid.uuid4().hex)
-        return ("lakelet.Dataset", self.path, self._head_id)
+        return ("lakelet.Dataset", self.path, co.head_id)
 
     def summary(self) -> None:
         """Print the dataset's location, version, size and columns."""
         print(self._summary_text())
 
     def _summary_text(self) -> str:
+        co = self.checked_out
         lines = [
             f"Dataset {self.path}",
-            f"  branch: {self._branch or '(detached)'}  version: {self._head_id[:12]}"
-            + ("  (uncommitted changes)" if self._dirty else ""),
+            f"  branch: {co.branch or '(detached)'}  version: {co.head_id[:12]}"
+            + ("  (uncommitted changes)" if co.dirty else ""),
             f"  rows: {len(self)}",
             "  columns:",
         ]
         width = max((len(c.name) for c in self.schema), default=4)
         lines += [f"    {c.name:<{width}}  {c.type!r}" for c in self.schema]
         return "\n".join(lines)
-
-    def _engine(self) -> Any:
-        if self._duckdb is None:
-            from .sql import engine_connection
-
-            self._duckdb = engine_connection()
-        return self._duckdb
 
     def query(self, sql: str, *, prune: bool = True, labels: bool = True, indexes: bool = True) -> Any:
         """Run DuckDB SQL where this version is the table ``ds`` (``SELECT * WHERE ...`` needs no FROM).
@@ -462,79 +344,40 @@ class Dataset:
     # ------------------------------------------------------------------ version control
     def commit(self, message: str | None = None) -> str:
         """Publish the uncommitted work as a new version of the branch; returns its id."""
-        self._require_writable()
-        state = self._state.pruned()
-        if self._blobs is not None and self._blobs.pending:
+        co = self.checked_out
+        co.require_writable()
+        state = co.state.pruned()
+        media = co.media_opened
+        if media is not None and media.pending:
             from .media import freshen
 
-            freshen(self._writer, self._blobs.pending)  # before anything is published: see media.py
-        if self._spilled:
+            freshen(co.writer, media.pending)  # before anything is published: see media.py
+        if co.spilled:
             from .spill import freshen_files
 
-            freshen_files(self._writer, self._spilled)  # like media: a collected file fails the commit
-        pieces = self._write_pieces(state)
-        manifest = M.Manifest.build([self._head_id, *self._merge_parents], message or "", state.schema, pieces)
-        M.store(self._writer, manifest)
-        self._head_seq = refs.move(self._writer, self._branch, self._head_seq, manifest.id)  # type: ignore[arg-type]
-        self._head_id = manifest.id
-        self._base = self._state = State.of(state.schema, pieces)
-        self._dirty = False
-        self._merge_parents = []
-        self._pending_bytes = 0
-        self._spilled = []
-        if self._blobs is not None:
-            self._blobs.pending.clear()
+            freshen_files(co.writer, co.spilled)  # like media: a collected file fails the commit
+        pieces = co.write_pieces(state)
+        manifest = M.Manifest.build([co.head_id, *co.merge_parents], message or "", state.schema, pieces)
+        M.store(co.writer, manifest)
+        co.head_seq = refs.move(co.writer, co.branch, co.head_seq, manifest.id)  # type: ignore[arg-type]
+        co.head_id = manifest.id
+        co.base = State.of(state.schema, pieces)
+        co.reset()
         return manifest.id
-
-    def _write_pieces(self, state: State, written: list[str] | None = None) -> list[Piece]:
-        compression = self._settings.get("compression")
-        jobs: list[tuple[Piece, str, pa.Array]] = []
-        pieces = []
-        for piece in state.pieces:
-            if piece.committed:
-                pieces.append(piece)
-                continue
-            new = Piece(piece.rows)
-            for cid, source in piece.columns.items():
-                if isinstance(source, str):
-                    new.columns[cid] = source
-                    if cid in piece.stats:
-                        new.stats[cid] = piece.stats[cid]
-                else:
-                    new.columns[cid] = f"data/{new.id}/{cid}.arrow"
-                    jobs.append((new, cid, source))
-                    if written is not None:
-                        written.append(new.columns[cid])
-            pieces.append(new)
-
-        def write(job: tuple[Piece, str, pa.Array]) -> None:
-            piece, cid, array = job
-            write_array(self._writer, piece.columns[cid], array, compression)  # type: ignore[arg-type]
-            found = column_stats(array) if cid != ROWID else None  # for pruning: see stats.py
-            if found is not None:
-                piece.stats[cid] = found  # one key per job: no two threads write the same key
-
-        parallel_map(write, jobs)
-        return pieces
 
     def rollback(self) -> None:
         """Drop every uncommitted change of this handle."""
-        self._state = self._base
-        self._dirty = False
-        self._merge_parents = []
-        self._pending_bytes = 0
-        self._spilled = []
-        if self._blobs is not None:
-            self._blobs.pending.clear()
+        self.checked_out.reset()
 
     def refresh(self) -> None:
         """Move to the latest commit of the branch; uncommitted appends are replayed on top of it."""
-        if self._branch is None:
+        co = self.checked_out
+        if co.branch is None:
             return
         appended = self._pending_appends()
-        old_schema = self._state.schema
-        spilled, pending = self._spilled, self._pending_bytes
-        self._load_ref(self._branch)
+        old_schema = co.state.schema
+        spilled, pending = co.spilled, co.pending_bytes
+        co.load(co.branch)
         for piece in appended:
             arrays: dict[str, Any] = {}
             stats = {}
@@ -549,18 +392,19 @@ class Dataset:
                     stats[new_id] = piece.stats[cid]
             if piece.committed:  # spilled or adopted: files already written, kept as a piece
                 kept = Piece(piece.rows, arrays, stats=stats)
-                self._state = State.of(self._state.schema, [*self._state.pieces, kept])
+                co.state = State.of(co.state.schema, [*co.state.pieces, kept])
             else:
-                self._state = self._state.appended(arrays, piece.rows)
-        self._dirty = bool(appended)
-        self._spilled, self._pending_bytes = spilled, pending
+                co.state = co.state.appended(arrays, piece.rows)
+        co.dirty = bool(appended)
+        co.spilled, co.pending_bytes = spilled, pending
 
     def _pending_appends(self) -> list[Piece]:
-        if not self._dirty:
+        co = self.checked_out
+        if not co.dirty:
             return []
-        base, now = self._base.pieces, self._state.pieces
+        base, now = co.base.pieces, co.state.pieces
         same_prefix = len(now) >= len(base) and all(a is b for a, b in zip(base, now[: len(base)], strict=True))
-        if self._state.schema != self._base.schema or not same_prefix:
+        if co.state.schema != co.base.schema or not same_prefix:
             raise MergeConflict(
                 "this handle has uncommitted edits other than appends; commit them on a new branch, or rollback()"
             )
@@ -569,10 +413,11 @@ class Dataset:
     @property
     def history(self) -> list[Version]:
         """Commits reachable from this handle's version, newest first (first parents)."""
+        co = self.checked_out
         out = []
-        commit: str | None = self._head_id
+        commit: str | None = co.head_id
         while commit:
-            m = M.load(self._writer, commit)
+            m = M.load(co.writer, commit)
             out.append(Version(m.id, m.message, m.timestamp, m.parents, m.rows))
             commit = m.parents[0] if m.parents else None
         return out
@@ -586,44 +431,44 @@ class Dataset:
 
     def tag(self, name: str, version: str | None = None) -> str:
         """Name a version (default: this handle's); tags never move."""
-        self._require_not_read_only()
-        commit = self._resolve(version)[1] if version else self._head_id
-        refs.create_tag(self._writer, name, commit)
+        co = self.checked_out
+        co.require_not_read_only()
+        commit = co.resolve(version)[1] if version else co.head_id
+        refs.create_tag(co.writer, name, commit)
         return commit
 
     @property
     def tags(self) -> dict[str, str]:
-        return refs.tags(self._writer)
+        return refs.tags(self.checked_out.writer)
 
     @property
     def branches(self) -> list[str]:
-        return refs.branches(self._writer)
+        return refs.branches(self.checked_out.writer)
 
     def branch(self, name: str, version: str | None = None) -> str:
         """Create a branch at ``version`` (default: this handle's version); does not switch to it."""
-        self._require_not_read_only()
-        commit = self._resolve(version)[1] if version else self._head_id
-        refs.create_branch(self._writer, name, commit)
+        co = self.checked_out
+        co.require_not_read_only()
+        commit = co.resolve(version)[1] if version else co.head_id
+        refs.create_branch(co.writer, name, commit)
         return name
 
     def delete_branch(self, name: str) -> None:
-        self._require_not_read_only()
-        if name == self._settings.get("default_branch", "main"):
+        co = self.checked_out
+        co.require_not_read_only()
+        if name == co.settings.get("default_branch", "main"):
             raise DatasetError(f"cannot delete the default branch {name!r}")
-        refs.head(self._writer, name)
-        refs.delete_branch(self._writer, name)
-
-    def _require_not_read_only(self) -> None:
-        if self._read_only:
-            raise DatasetReadOnly(f"{self.path} was opened read-only")
+        refs.head(co.writer, name)
+        refs.delete_branch(co.writer, name)
 
     def checkout(self, name: str, create: bool = False) -> None:
         """Switch to a branch, a tag or a version (tags and versions are read-only)."""
-        if self._dirty:
+        co = self.checked_out
+        if co.dirty:
             raise DatasetError("uncommitted changes: commit() or rollback() before checkout")
         if create:
             self.branch(name)
-        self._load_ref(name)
+        co.load(name)
 
     def merge(self, name: str, message: str | None = None) -> str:
         """Merge a branch or version into this branch; raises :class:`MergeConflict` on conflicting rows."""

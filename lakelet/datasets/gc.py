@@ -86,9 +86,9 @@ def collect(ds: Dataset, *, grace_period: float = 3600, dry_run: bool = False) -
     if not isinstance(dry_run, bool):
         raise InvalidArgument(f"dry_run must be True or False, got {dry_run!r}")
     if not dry_run:
-        ds._require_not_read_only()
-    writer = ds._writer
-    cutoff = storage_now(writer, probe=not ds._read_only) - grace_period  # before the mark: see module doc
+        ds.checked_out.require_not_read_only()
+    writer = ds.checked_out.writer
+    cutoff = storage_now(writer, probe=not ds.checked_out.read_only) - grace_period  # before the mark: see module doc
     live = mark(writer)
     garbage: list[ResourceMeta] = []
     young: list[str] = []

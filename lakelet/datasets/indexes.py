@@ -98,7 +98,7 @@ class IndexInfo:
 
 def fingerprint(ds: Dataset, column: str) -> str | None:
     """Digest of ``column``'s files in row order; None while the column has uncommitted data."""
-    return digest_of(ds.schema[column].id, ds._state.pieces)
+    return digest_of(ds.schema[column].id, ds.checked_out.state.pieces)
 
 
 def digest_of(column_id: str, pieces: Iterable[Any]) -> str | None:
@@ -165,9 +165,9 @@ def create(
         "created": started,
         "library": _library(kind),
     }
-    ds._writer.set(path, data)
-    ds._writer.set(path + ".json", json.dumps(meta).encode())  # last: the index exists from here on
-    ds._search_indexes.pop(path, None)
+    ds.checked_out.writer.set(path, data)
+    ds.checked_out.writer.set(path + ".json", json.dumps(meta).encode())  # last: the index exists from here on
+    ds.checked_out.search_indexes.pop(path, None)
     return _info(ds, path, meta)
 
 
@@ -180,12 +180,12 @@ def drop(ds: Dataset, column: str, kind: str | None = None) -> int:
     removed = 0
     for info in list_indexes(ds, column):
         if kind is None or info.kind == kind:
-            ds._writer.remove(info.path + ".json")  # first: from here on no query uses it
+            ds.checked_out.writer.remove(info.path + ".json")  # first: from here on no query uses it
             try:
-                ds._writer.remove(info.path)
+                ds.checked_out.writer.remove(info.path)
             except StorageKeyNotFound:
                 pass  # a build that died between its two writes left only the json
-            ds._search_indexes.pop(info.path, None)
+            ds.checked_out.search_indexes.pop(info.path, None)
             removed += 1
     return removed
 
@@ -199,13 +199,13 @@ def list_indexes(ds: Dataset, column: str | None = None) -> list[IndexInfo]:
             raise InvalidArgument(f"no column {name!r} in this dataset")
         folder = f"{ROOT}/{ds.schema[name].id}"
         try:
-            files = ds._writer.list(folder)
+            files = ds.checked_out.writer.list(folder)
         except (FileNotFoundError, StorageKeyNotFound):
             continue
         for file in files:
             if file.endswith(".json"):
                 path = f"{folder}/{file.rsplit('/', 1)[-1][:-5]}"
-                out.append(_info(ds, path, json.loads(ds._writer.get(path + ".json"))))
+                out.append(_info(ds, path, json.loads(ds.checked_out.writer.get(path + ".json"))))
     return sorted(out, key=lambda i: -i.created)
 
 
@@ -239,14 +239,14 @@ def find(ds: Dataset, column: str, kind: str) -> Any | None:
     if digest is None:
         return None
     path = _path(ds, column, kind, digest)
-    if path in ds._search_indexes:
-        return ds._search_indexes[path]
+    if path in ds.checked_out.search_indexes:
+        return ds.checked_out.search_indexes[path]
     try:
-        meta = json.loads(ds._writer.get(path + ".json"))
+        meta = json.loads(ds.checked_out.writer.get(path + ".json"))
     except (FileNotFoundError, StorageKeyNotFound):
         return None  # not built for this data (a miss is not cached: another process may build it)
     loaded = (_load_embedding if kind == "embedding" else _load_bm25)(ds, path, meta)
-    ds._search_indexes[path] = loaded
+    ds.checked_out.search_indexes[path] = loaded
     return loaded
 
 
@@ -281,10 +281,10 @@ def _build_embedding(ds: Dataset, column: str, metric: str, progress: bool | Non
         ndim=dtype.size, metric=kind, dtype=quantization, connectivity=CONNECTIVITY, expansion_add=EXPANSION_ADD
     )
     offset, rows = 0, 0
-    state, cid = ds._state, ds.schema[column].id
+    state, cid = ds.checked_out.state, ds.schema[column].id
     with progress_bar(len(ds), f"index {column}", progress, unit="rows") as advance:
         for piece in state.pieces:
-            rows += _add_vectors(index, state.chunk(ds._loader, piece, cid), dtype.size, metric, offset)
+            rows += _add_vectors(index, state.chunk(ds.checked_out.loader, piece, cid), dtype.size, metric, offset)
             offset += piece.rows
             advance(piece.rows)
     with tempfile.TemporaryDirectory(prefix="lakelet-index-") as tmp:
@@ -316,11 +316,11 @@ def _add_vectors(index: Any, chunk: Any, size: int, metric: str, offset: int) ->
 
 def _load_embedding(ds: Dataset, path: str, meta: dict[str, Any]) -> VectorIndex:
     usearch = require("usearch.index", extra="search", what="an embedding index")
-    local = ds._writer.local_path(path)
+    local = ds.checked_out.writer.local_path(path)
     if local is not None:
         index = usearch.Index.restore(local, view=True)  # memory-mapped: no load time, shared page cache
     else:
-        index = usearch.Index.restore(ds._writer.get(path))
+        index = usearch.Index.restore(ds.checked_out.writer.get(path))
     index.expansion_search = EXPANSION_SEARCH  # a search setting, not stored with the graph
     return VectorIndex(index, meta["metric"], len(index))
 
@@ -359,9 +359,9 @@ def _build_bm25(ds: Dataset, column: str, progress: bool | None) -> tuple[bytes,
         os.mkdir(folder)
         index = tantivy.Index(_bm25_schema(tantivy), path=folder)
         writer = index.writer(heap_size=128 << 20, num_threads=min(4, os.cpu_count() or 1))
-        state, cid, offset, rows = ds._state, ds.schema[column].id, 0, 0
+        state, cid, offset, rows = ds.checked_out.state, ds.schema[column].id, 0, 0
         for piece in state.pieces:
-            for i, value in enumerate(state.chunk(ds._loader, piece, cid).to_pylist()):
+            for i, value in enumerate(state.chunk(ds.checked_out.loader, piece, cid).to_pylist()):
                 if value:
                     doc = tantivy.Document()
                     doc.add_text("text", value)
@@ -386,7 +386,7 @@ def _load_bm25(ds: Dataset, path: str, meta: dict[str, Any]) -> TextIndex:
     tantivy = require("tantivy", extra="search", what="a bm25 index")
     from ..config import get_config
 
-    data = ds._writer.get(path)
+    data = ds.checked_out.writer.get(path)
     folder = get_config().home / "cache" / "bm25" / hashlib.sha256(data).hexdigest()[:32]
     if not folder.is_dir():
         folder.parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,11 @@ _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _SEQ_RE = re.compile(r"(\d{12})\.json")
 
 
+def is_ref_name(name: str) -> bool:
+    """Whether ``name`` could name a branch or a tag."""
+    return _NAME_RE.fullmatch(name) is not None
+
+
 def validate_ref_name(name: object, what: str = "branch") -> str:
     if not isinstance(name, str) or _NAME_RE.fullmatch(name) is None or name.endswith(".json"):
         raise InvalidName(f"bad {what} name {name!r}: letters, digits, '.', '_' and '-' (max 128)")

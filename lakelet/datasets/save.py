@@ -51,6 +51,6 @@ def save_table(table: pa.Table, target: Dataset, sources: Mapping[str, Dataset])
                     target.blobs.write(origin.blobs.read_bytes(ref))
         arrays[name] = column
     if table.num_rows:
-        target._append_arrow(arrays, table.num_rows)
+        target.checked_out.append_arrow(arrays, table.num_rows)
     target.commit("saved from a query")
     return target

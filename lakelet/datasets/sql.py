@@ -317,22 +317,23 @@ def table_for(
     rows (an index's candidates)."""
     if rows is not None:
         wanted = ds.schema.names if star else [n for n in ds.schema.names if n in names]
-        table = pa.table({n: ds._take_arrow(n, rows) for n in wanted}) if wanted else pa.table({ROWID: pa.array(rows)})
+        take = ds.checked_out.take_arrow
+        table = pa.table({n: take(n, rows) for n in wanted}) if wanted else pa.table({ROWID: pa.array(rows)})
         return _present_labels(ds, table) if labels else table
-    state = ds._state
+    state = ds.checked_out.state
     if where:
         kept = [p for p in state.pieces if keep(p, state.schema, where)]
         if len(kept) < len(state.pieces):
             state = State.of(state.schema, kept)
     wanted = ds.schema.names if star else [n for n in ds.schema.names if n in names]
     ids = {ds.schema[n].id for n in wanted} | {ROWID}
-    ds._loader.load_many(
+    ds.checked_out.loader.load_many(
         [src for p in state.pieces for cid, src in p.columns.items() if cid in ids and isinstance(src, str)]
     )
     if not wanted:  # e.g. count(*): row ids give the row count cheaply
-        rowids = state.column(ds._loader, ROWID) if state.pieces else pa.chunked_array([], pa.int64())
+        rowids = state.column(ds.checked_out.loader, ROWID) if state.pieces else pa.chunked_array([], pa.int64())
         return pa.table({ROWID: rowids})
-    table = state.table(ds._loader, wanted)
+    table = state.table(ds.checked_out.loader, wanted)
     return _present_labels(ds, table) if labels else table
 
 
@@ -344,7 +345,8 @@ def _present_labels(ds: Dataset, table: pa.Table) -> pa.Table:
 
 
 def query_dataset(ds: Dataset, sql: str, *, prune: bool = True, labels: bool = True, indexes: bool = True) -> QueryView:
-    return run(sql, {"ds": ds}, default="ds", engine=ds._engine(), prune=prune, labels=labels, indexes=indexes)
+    engine = ds.checked_out.engine()
+    return run(sql, {"ds": ds}, default="ds", engine=engine, prune=prune, labels=labels, indexes=indexes)
 
 
 def _replace_dataset_calls(node: Any, swap: Any) -> None:

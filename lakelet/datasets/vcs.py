@@ -42,7 +42,7 @@ def _ancestors(ds: Dataset, start: str) -> dict[str, int]:
     queue = deque([start])
     while queue:
         commit = queue.popleft()
-        for parent in M.load(ds._writer, commit).parents:
+        for parent in M.load(ds.checked_out.writer, commit).parents:
             if parent not in depth:
                 depth[parent] = depth[commit] + 1
                 queue.append(parent)
@@ -117,20 +117,21 @@ def merge_schemas(base: Schema, ours: Schema, theirs: Schema) -> Schema:
 
 
 def merge(ds: Dataset, name: str, message: str | None) -> str:
-    ds._require_writable()
-    if ds._dirty:
+    co = ds.checked_out
+    co.require_writable()
+    if co.dirty:
         raise DatasetError("uncommitted changes: commit() or rollback() before merge")
-    theirs_id, theirs = ds._manifest_state(name)
-    ours_id, ours = ds._head_id, ds._state
+    theirs_id, theirs = co.manifest_state(name)
+    ours_id, ours = co.head_id, co.state
     base_id = common_ancestor(ds, ours_id, theirs_id)
     if base_id == theirs_id:
         return ours_id  # already contained
     if base_id == ours_id:  # fast-forward
-        ds._head_seq = refs.move(ds._writer, ds._branch, ds._head_seq, theirs_id)  # type: ignore[arg-type]
-        ds._load_ref(ds._branch)  # type: ignore[arg-type]
+        co.head_seq = refs.move(co.writer, co.branch, co.head_seq, theirs_id)  # type: ignore[arg-type]
+        co.load(co.branch)  # type: ignore[arg-type]
         return theirs_id
-    base = State.of(Schema(), []) if base_id is None else ds._manifest_state(base_id)[1]
-    loader = ds._loader
+    base = State.of(Schema(), []) if base_id is None else co.manifest_state(base_id)[1]
+    loader = co.loader
     schema = merge_schemas(base.schema, ours.schema, theirs.schema)
     mine, other = changes(loader, base, ours), changes(loader, base, theirs)
     _check_conflicts(loader, ours, theirs, mine, other)
@@ -147,8 +148,8 @@ def merge(ds: Dataset, name: str, message: str | None) -> str:
         arrays = {c.id: theirs.take(loader, c, at) for c in schema if theirs.schema.by_id(c.id) is not None}
         arrays[ROWID] = theirs.take(loader, ROWID, at)
         state = state.appended(arrays, len(at))
-    ds._set_state(state)
-    ds._merge_parents = [theirs_id]
+    co.set_state(state)
+    co.merge_parents = [theirs_id]
     return ds.commit(message or f"merge {name}")
 
 
@@ -210,9 +211,10 @@ def diff(ds: Dataset, a: str | None, b: str | None) -> QueryView:
     Columns: ``change`` ('added', 'removed', 'changed'), ``row`` (index in ``b``, or
     in ``a`` for removed rows), ``_rowid``, then the columns of ``b``.
     """
-    loader = ds._loader
-    old = ds._base if a is None else ds._manifest_state(a)[1]
-    new = ds._state if b is None else ds._manifest_state(b)[1]
+    co = ds.checked_out
+    loader = co.loader
+    old = co.base if a is None else co.manifest_state(a)[1]
+    new = co.state if b is None else co.manifest_state(b)[1]
     delta = changes(loader, old, new)
     old_ids, new_ids = rowids(loader, old), rowids(loader, new)
     parts = []

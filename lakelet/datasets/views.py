@@ -71,18 +71,18 @@ class ColumnView:
     def __getitem__(self, index: Any) -> Any:
         if self._rows is None and isinstance(index, slice) and index.step in (None, 1):
             start, stop, _ = index.indices(len(self))
-            return self._ds._read_range(self.name, start, stop)  # no index array for plain ranges
+            return self._ds.checked_out.read_range(self.name, start, stop)  # no index array for plain ranges
         rows = self._global(index)
         if isinstance(rows, int):
-            return self._ds._read_one(self.name, rows)
-        return self._ds._read_many(self.name, rows)
+            return self._ds.checked_out.read_one(self.name, rows)
+        return self._ds.checked_out.read_many(self.name, rows)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         rows = self._global(index)
         if isinstance(rows, int):
-            self._ds._write(self.name, np.array([rows]), [value])
+            self._ds.checked_out.write_values(self.name, np.array([rows]), [value])
         else:
-            self._ds._write(self.name, rows, value)
+            self._ds.checked_out.write_values(self.name, rows, value)
 
     def numpy(self) -> Any:
         return self[:]
@@ -104,7 +104,7 @@ class ColumnView:
     def to_arrow(self) -> pa.ChunkedArray | pa.Array:
         if self._rows is None:
             return self._ds.to_arrow([self.name]).column(0)
-        return self._ds._take_arrow(self.name, self._rows)
+        return self._ds.checked_out.take_arrow(self.name, self._rows)
 
     def __iter__(self) -> Iterator[Any]:
         values = self[:]
@@ -122,10 +122,10 @@ class Row:
         self.row_id = index
 
     def __getitem__(self, name: str) -> Any:
-        return self._ds._read_one(name, self.row_id)
+        return self._ds.checked_out.read_one(name, self.row_id)
 
     def __setitem__(self, name: str, value: Any) -> None:
-        self._ds._write(name, np.array([self.row_id]), [value])
+        self._ds.checked_out.write_values(name, np.array([self.row_id]), [value])
 
     def keys(self) -> list[str]:
         return self._ds.schema.names
@@ -173,7 +173,7 @@ class RowView:
 
     def to_arrow(self, columns: list[str] | None = None) -> pa.Table:
         names = columns or self._ds.schema.names
-        return pa.table({n: self._ds._take_arrow(n, self.indices) for n in names})
+        return pa.table({n: self._ds.checked_out.take_arrow(n, self.indices) for n in names})
 
     def to_pandas(self, columns: list[str] | None = None) -> Any:
         return self.to_arrow(columns).to_pandas()

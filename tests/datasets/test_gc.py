@@ -180,7 +180,7 @@ def test_commit_freshens_an_old_orphan_blob_it_deduplicated(tmp_path):
     ds = L.create(url, schema=SCHEMA)
     ds.append({"n": 1, "img": b"orphan"})
     ds.rollback()  # the blob stays, unreferenced
-    path = ds._writer.local_path(blob_path(hashlib.sha256(b"orphan").hexdigest()))
+    path = ds.checked_out.writer.local_path(blob_path(hashlib.sha256(b"orphan").hexdigest()))
     two_hours_ago = time.time() - 7200
     os.utime(path, (two_hours_ago, two_hours_ago))
 

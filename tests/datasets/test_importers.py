@@ -89,7 +89,7 @@ def test_csv_streams_blocks_with_inferred_and_given_types(tmp_path, source):
     url = put(local, root, creds, "data.csv")
     ds = lakelet.from_csv(url, str(tmp_path / "ds"), src_creds=creds, block_bytes=4096,
                           schema={"city": T.ClassLabel(labels=["Lima", "Oslo"])})
-    assert len(ds) == 2000 and len(ds._state.pieces) >= 1
+    assert len(ds) == 2000 and len(ds.checked_out.state.pieces) >= 1
     assert ds.schema.types() == {"id": T.Int64(), "price": T.Float64(), "city": T.ClassLabel(labels=["Lima", "Oslo"]),
                                  "seen": T.Timestamp("s", "UTC")}
     back = L.open(str(tmp_path / "ds")).to_pandas()
@@ -202,7 +202,7 @@ def test_ingest_larger_than_its_memory_bound(tmp_path):
     # inside a full-suite run, with the same heap.
     assert 0 < peak < raw * 0.45, f"peak heap {peak >> 20} MiB (max RSS {maxrss >> 20} MiB) for {raw >> 20} MiB"
     ds = L.open(path)
-    assert len(ds) == batches * 32768 and len(ds._state.pieces) >= 20
+    assert len(ds) == batches * 32768 and len(ds.checked_out.state.pieces) >= 20
     assert ds["id"][:].tolist() == list(range(batches * 32768))
 
 
@@ -236,7 +236,7 @@ def test_spill_then_refresh_keeps_appends_over_a_new_head(tmp_path):
     ds.spill_bytes = 64
     for k in range(4):
         ds.append({"n": np.arange(k * 10, k * 10 + 10)})
-    assert len(ds._spilled) >= 4 and L.open(path).version == ds.version  # nothing published yet
+    assert len(ds.checked_out.spilled) >= 4 and L.open(path).version == ds.version  # nothing published yet
     other = L.open(path)
     other.append({"n": [-1]})
     other.commit("other")
@@ -250,14 +250,14 @@ def test_spilled_import_into_s3_then_refused_when_a_spilled_file_is_gone(s3_serv
     url = f"s3://{s3_server.new_bucket()}/ds"
     batches = [table(k * 1000, 1000) for k in range(6)]
     ds = lakelet.from_arrow(batches, url, creds, piece_bytes=20_000)  # a spill after every batch or two
-    assert len(ds._state.pieces) >= 3 and len(ds.history) == 2
+    assert len(ds.checked_out.state.pieces) >= 3 and len(ds.history) == 2
     again = L.open_read_only(url, creds)
     assert again["id"][:].tolist() == list(range(6000)) and again.to_arrow(labels=True)["kind"][:3].to_pylist() == [
         "a", "b", "c"]
     ds.spill_bytes = 1
     ds.append({"id": [1], "score": [0.5], "name": ["x"], "kind": ["a"], "when": [None]})  # spilled at once
-    gone = ds._spilled[0]
-    ds._writer.remove(gone)  # as a gc would, had the commit come after the grace period
+    gone = ds.checked_out.spilled[0]
+    ds.checked_out.writer.remove(gone)  # as a gc would, had the commit come after the grace period
     with pytest.raises(L.DatasetError, match="no longer stored"):
         ds.commit("late")
     assert L.open_read_only(url, creds).version == again.version

@@ -44,20 +44,20 @@ def _rows(view: Any) -> list[tuple[Any, ...]]:
 def _spy_loads(ds: Any) -> list[str]:
     """Record the column files ``ds`` loads (memory-mapped locally, fetched remotely)."""
     seen: list[str] = []
-    original = ds._loader.load
+    original = ds.checked_out.loader.load
 
     def load(path: str) -> Any:
         seen.append(path)
         return original(path)
 
-    ds._loader.load = load
+    ds.checked_out.loader.load = load
     return seen
 
 
 def _spy_gets(ds: Any) -> list[str]:
     """Record the byte reads ``ds`` makes through its storage reader (what crosses the network on S3)."""
     seen: list[str] = []
-    reader = ds._loader.reader
+    reader = ds.checked_out.loader.reader
     original = reader.get
 
     def get(path: str, start: int | None = None, end: int | None = None) -> bytes:
@@ -289,10 +289,10 @@ def test_nan_only_piece_is_kept_for_greater_than(mem_url: str) -> None:
     ds.append({"x": [1.0, 2.0]})
     ds.commit("numbers")
     schema = ds.schema
-    tree = json.loads(ds._engine().execute("SELECT json_serialize_sql(?)", ["SELECT * FROM ds WHERE x > 5"])
+    tree = json.loads(ds.checked_out.engine().execute("SELECT json_serialize_sql(?)", ["SELECT * FROM ds WHERE x > 5"])
                       .fetchall()[0][0])
     found = pruning.conditions(tree, "ds", schema)
     assert [c.op for c in found] == [">"]
-    assert [pruning.keep(p, schema, found) for p in ds._state.pieces] == [True, False]
+    assert [pruning.keep(p, schema, found) for p in ds.checked_out.state.pieces] == [True, False]
     assert len(ds.query("SELECT * WHERE x > 5")) == len(ds.query("SELECT * WHERE x > 5", prune=False)) == 3
     assert len(ds.query("SELECT * WHERE x < 5")) == 2

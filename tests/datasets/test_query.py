@@ -76,7 +76,7 @@ def test_module_query_by_url_and_version(ds):
 
 def test_column_pruning_loads_only_mentioned_columns(ds):
     seen = []
-    loader = ds._loader
+    loader = ds.checked_out.loader
     original = loader.load
 
     def spy(path):

@@ -33,23 +33,23 @@ def test_random_rows_fetch_batches_not_columns(remote) -> None:
         row = ds[i]
         assert row["n"] == i and row["t"] == f"row-{i}"
     column_bytes = ROWS * 8 + sum(len(f"row-{i}") for i in range(ROWS))
-    assert ds._loader._cache == {}  # no column file was fetched whole
+    assert ds.checked_out.loader._cache == {}  # no column file was fetched whole
     # one record batch (~BATCH_TARGET_BYTES) per row and column, not the 3.5 MB of the two columns
-    assert 0 < ds._loader.ranged_bytes <= len(picks) * 2 * BATCH_TARGET_BYTES * 1.5 < column_bytes / 5
+    assert 0 < ds.checked_out.loader.ranged_bytes <= len(picks) * 2 * BATCH_TARGET_BYTES * 1.5 < column_bytes / 5
     # many scattered rows: the same values as a whole read
     rng = np.random.default_rng(0)
     rows = np.sort(rng.choice(ROWS, 40, replace=False))
-    assert list(ds._read_many("n", rows)) == rows.tolist()
-    assert list(ds._read_many("t", rows)) == [f"row-{i}" for i in rows]
+    assert list(ds.checked_out.read_many("n", rows)) == rows.tolist()
+    assert list(ds.checked_out.read_many("t", rows)) == [f"row-{i}" for i in rows]
 
 
 def test_many_rows_fall_back_to_one_whole_read(remote) -> None:
     url, creds = remote
     ds = datasets.open_read_only(url, creds)
     rows = np.arange(0, ROWS, 97)
-    got = ds._read_many("n", rows)
+    got = ds.checked_out.read_many("n", rows)
     assert list(got) == rows.tolist()
-    assert len(ds._loader._cache) == 1  # whole file once, then from the cache
+    assert len(ds.checked_out.loader._cache) == 1  # whole file once, then from the cache
 
 
 def test_remote_files_are_batched_and_single_batch_files_still_read() -> None:

@@ -166,7 +166,7 @@ def test_extend_from_dask_writes_on_workers_and_commits_once(client, place) -> N
     assert seen["labels"] == [f"k{i}" for i in range(5)]
     assert seen["log"][0] == "from dask" and len(seen["log"]) == 2  # created + one commit
     # the pieces were written by the workers, one per partition
-    assert len(ds._state.pieces) == 6
+    assert len(ds.checked_out.state.pieces) == 6
 
 
 def test_from_dask_creates_and_a_failing_partition_publishes_nothing(client, tmp_path) -> None:

@@ -26,12 +26,12 @@ _WORKING = "(working copy)"
 
 def own_handle(ds: Any, ref: str) -> Any:
     """A new handle on ``ds``'s dataset at ``ref`` (same storage and credentials, read-only if ``ds`` is)."""
-    writer = getattr(ds, "_writer", None)
-    if writer is None:  # not a lakelet Dataset we can share storage with: open it again by path
+    checked_out = getattr(ds, "checked_out", None)
+    if checked_out is None:  # not a lakelet Dataset we can share storage with: open it again by path
         from ...datasets import open_read_only
 
         return open_read_only(ds.path, version=ref)
-    return type(ds)(writer, settings=ds._settings, read_only=ds._read_only, ref=ref)
+    return type(ds)(checked_out.writer, settings=checked_out.settings, read_only=checked_out.read_only, ref=ref)
 
 
 def _is_local(path: str) -> bool:
