@@ -5,6 +5,9 @@
 Keys are made of normalized code (the function's and, transitively, what it
 calls), the values it reads and its arguments, so a semantic edit invalidates and
 a comment does not. See :mod:`lakelet.cache.signing` for the trust model.
+
+May import: the storage core (``hashstore``, ``locations``, ``registry``, ``config``, ``errors`` and the
+``_`` helpers). Not ``primitives`` or ``datasets`` (a sibling layer), never ``jupyter`` or ``cli``.
 """
 
 from __future__ import annotations

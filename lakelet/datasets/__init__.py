@@ -1,5 +1,9 @@
 """Typed, versioned datasets on any storage, queried with DuckDB (Deep Lake's API).
 
+May import: the storage core (``hashstore``, ``locations``, ``registry``, ``credentials``, ``config``,
+``errors`` and the ``_`` helpers). Not ``cache`` or ``primitives`` (a sibling layer), never ``jupyter``.
+A :class:`Dataset` is a facade over its :class:`~lakelet.datasets.checkout.Checkout`.
+
 >>> from lakelet import datasets
 >>> ds = datasets.create("memory://datasets-doc")
 >>> ds.add_column("n", datasets.types.Int64())

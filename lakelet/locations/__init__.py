@@ -2,6 +2,9 @@
 
 Remote backends are imported on first use of their name, so importing lakelet
 never imports s3fs, redis-py or sshfs.
+
+May import: ``registry`` (composites open nested specs through it), ``credentials``, ``config``,
+``errors`` and the ``_`` helpers; nothing of the layers above (hashstore, cache, primitives, datasets).
 """
 
 from __future__ import annotations

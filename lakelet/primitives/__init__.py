@@ -3,6 +3,9 @@
 Modal's storage API, on a laptop with nothing to start (a folder + SQLite per
 environment) or across machines (S3-compatible bytes + Redis), chosen per
 environment in ``$LAKELET_HOME/config.toml`` (see :mod:`lakelet.primitives.env`).
+
+May import: the storage core (``hashstore``, ``locations``, ``registry``, ``credentials``, ``config``,
+``errors`` and the ``_`` helpers). Not ``cache`` or ``datasets`` (a sibling layer), never ``jupyter``.
 """
 
 from __future__ import annotations
