@@ -68,7 +68,7 @@ def _usage(location: Location) -> str:
 # ------------------------------------------------------------------------------ primitives
 def volume_html(volume: Any) -> str:
     """A Volume: name, environment and the first entries of its root folder."""
-    from .widgets.volume_pages import DirectoryPages
+    from ..primitives.volume_pages import DirectoryPages
 
     page = DirectoryPages(volume).page("", limit=SHOW)
     rows = [

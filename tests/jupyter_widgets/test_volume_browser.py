@@ -11,8 +11,8 @@ import pytest
 
 from lakelet.errors import InvalidArgument
 from lakelet.jupyter.widgets import VolumeBrowser
-from lakelet.jupyter.widgets.volume_pages import DirectoryPages
 from lakelet.primitives.entries import PathNotFound
+from lakelet.primitives.volume_pages import DirectoryPages
 
 
 def test_opens_at_the_root_with_folders_and_files(volume):
@@ -201,7 +201,7 @@ def test_paging_a_100k_file_volume_lists_one_page(volume, capsys):
 
 
 def test_folder_totals_stop_at_the_budget(volume, monkeypatch):
-    from lakelet.jupyter.widgets import volume_pages
+    from lakelet.primitives import volume_pages
 
     monkeypatch.setattr(volume_pages, "SUMMARY_BUDGET", 100)
     _big_volume(volume, 500, 0)

@@ -17,10 +17,10 @@ import ipywidgets as W
 from ...errors import InvalidArgument, StorageKeyNotFound
 from ...primitives.entries import PathNotFound
 from ...primitives.names import join, normalize_path
+from ...primitives.volume_pages import Child, DirectoryPages, Page
 from ._common import Confirm, Folders, Pager, Status, small_button
 from ._html import STYLE, esc, human_bytes, human_time
 from .preview import download_link, preview_file
-from .volume_pages import Child, DirectoryPages, Page
 
 _SORTS = (("name", "name"), ("size", "size"), ("modified", "mtime"))
 _NAME_WIDTH = 44

@@ -18,9 +18,9 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from ...errors import InvalidArgument, StorageInternalError
-from ...primitives.entries import FileEntry, FileEntryType, PathNotFound, Stored
-from ...primitives.names import normalize_path
+from ..errors import InvalidArgument, StorageInternalError
+from .entries import FileEntry, FileEntryType, PathNotFound, Stored
+from .names import normalize_path
 
 SortField = Literal["name", "size", "mtime"]
 #: rows read, at most, to total up the folders shown on one page (sizes and times of big folders are partial)
@@ -117,7 +117,7 @@ class DirectoryPages:
 
     def _sqlite(self) -> Any:
         """The manifest's SQLite connection for embedded volumes, else None (use ``listdir``)."""
-        from ...primitives._sqlite import Connection
+        from ._sqlite import Connection
 
         db = getattr(self.volume._meta, "db", None)
         conn = getattr(db, "conn", None)
