@@ -262,7 +262,7 @@ class HashKeyStorage:
         limit = None if max_size is None else parse_size(max_size)
         seconds(max_age, "max_age")  # NaN would compare False with every access time
         evicted = freed = 0
-        for member in _walk(self.location):
+        for member in self.location.walk():
             purge = getattr(member, "purge_temporaries", None)
             if purge is not None and member.writable:
                 purge()  # half-written temporaries of crashed writers, older than an hour
@@ -361,12 +361,6 @@ class _Prefixed:
         return len(chunk)
 
 
-def _walk(location: Location) -> Iterator[Location]:
-    yield location
-    for child in location.children():
-        yield from _walk(child)
-
-
 def _cache_levels(location: Location) -> Iterator[tuple[Location, list[Location]]]:
     """(cache level, the levels below it) for every Levels stack in a topology."""
     if isinstance(location, Levels):
@@ -417,7 +411,7 @@ def open_lake(config: Config | None = None) -> HashKeyStorage:
     storage = HashKeyStorage(config.lake_spec)
     location = storage.location
     if location.writable and not location.durable and not config.lake_volatile:
-        leaves = [leaf.url for leaf in _walk(location) if not leaf.children()]
+        leaves = [leaf.url for leaf in location.walk() if not leaf.children()]
         warnings.warn(
             f"the lake configured in {config.config_file} stores nothing durably: its writable levels "
             f"({', '.join(leaves)}) are process memory or a Redis not marked durable, so cached values are lost "

@@ -375,17 +375,11 @@ def _writable_tier(lake: Location, node_id: str) -> Location:
 def _held_elsewhere(lake: Location, tier: Location, key: str, *, good: bool = False) -> bool:
     """Whether a leaf location of ``lake`` outside ``tier`` holds ``key`` (with ``good``: a copy
     that hashes to its key, so evicting never leaves only damaged copies)."""
-    inside = {id(loc) for loc in _walk(tier)}
+    inside = {id(loc) for loc in tier.walk()}
     return any(
         not loc.children() and id(loc) not in inside and loc.contains(key) and (not good or verifies(loc, key))
-        for loc in _walk(lake)
+        for loc in lake.walk()
     )
-
-
-def _walk(location: Location) -> Iterator[Location]:
-    yield location
-    for child in location.children():
-        yield from _walk(child)
 
 
 def _size_or_none(location: Location, key: str) -> int | None:

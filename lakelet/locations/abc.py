@@ -270,6 +270,12 @@ class Location(ABC):
         """The locations a composite is made of (empty for a plain location)."""
         return ()
 
+    def walk(self) -> Iterator[Location]:
+        """This location, then every location it is made of, depth first."""
+        yield self
+        for child in self.children():
+            yield from child.walk()
+
     def describe(self) -> dict[str, Any]:
         """A JSON-able description of this location and its children, for topology views."""
         return {

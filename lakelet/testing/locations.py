@@ -118,6 +118,11 @@ class LocationTests:
             assert list(location.keys()) == []
             assert location.usage().entries == 0
 
+    def test_walk_visits_it_and_what_it_is_made_of(self, location: Location) -> None:
+        walked = list(location.walk())
+        assert walked[0] is location
+        assert all(any(w is c for w in walked) for c in location.children())
+
     @pytest.mark.parametrize("bad", ["", "abc", "A" * 64, "g" * 64, "0" * 63, "0" * 65, "../" + "0" * 61])
     def test_malformed_keys_rejected(self, location: Location, bad: str) -> None:
         with pytest.raises(InvalidKey) as info:
