@@ -105,15 +105,23 @@ def _plain(value: Any) -> str:
     return esc(shorten(plain_text(value), 120))
 
 
-def thumbnail_html(ds: Any, key: str) -> str:
-    """An ``<img>`` of the image blob ``key`` of ``ds``, scaled down (with Pillow when installed)."""
+def image_bytes(ds: Any, key: str, too_large: str = "") -> tuple[bytes | None, str]:
+    """The bytes of the image blob ``key`` of ``ds``, or None and the HTML that says why not
+    (missing; larger than :data:`MAX_THUMB_SOURCE`, with ``too_large`` after its size)."""
     try:
         info = ds.blobs.info(key)
     except KeyError:
-        return f'<span class="lakelet-error" title="{esc(key)}">missing image</span>'
+        return None, f'<span class="lakelet-error" title="{esc(key)}">missing image</span>'
     if info.size > MAX_THUMB_SOURCE:
-        return f'<span class="lakelet-muted">image {esc(human_bytes(info.size))}</span>'
-    source = ds.blobs.read_bytes(key)
+        return None, f'<span class="lakelet-muted">image {esc(human_bytes(info.size))}{too_large}</span>'
+    return ds.blobs.read_bytes(key), ""
+
+
+def thumbnail_html(ds: Any, key: str) -> str:
+    """An ``<img>`` of the image blob ``key`` of ``ds``, scaled down (with Pillow when installed)."""
+    source, why_not = image_bytes(ds, key)
+    if source is None:
+        return why_not
     data, mime = _thumbnail(source)
     big, big_mime = _thumbnail(source, ZOOM_PX)
     thumb = f'<img class="lakelet-thumb" src="data:{mime};base64,{base64.b64encode(data).decode()}">'

@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import InvalidArgument
-from ._html import esc, html_table, human_bytes
-from .dataset_view import MAX_THUMB_SOURCE, _cell, _sniff
+from ._html import esc, html_table
+from .dataset_view import _cell, _sniff, image_bytes
 
 #: images wider or taller than this are scaled down by the browser in the row detail
 DETAIL_PX = 512
@@ -116,13 +116,9 @@ def _whole(value: Any) -> str:
 
 def image_html(ds: Any, key: str) -> str:
     """The image blob ``key`` of ``ds`` at its own size (the browser scales it to fit :data:`DETAIL_PX`)."""
-    try:
-        info = ds.blobs.info(key)
-    except KeyError:
-        return f'<span class="lakelet-error" title="{esc(key)}">missing image</span>'
-    if info.size > MAX_THUMB_SOURCE:
-        return f'<span class="lakelet-muted">image {esc(human_bytes(info.size))}: too large to show</span>'
-    data = ds.blobs.read_bytes(key)
+    data, why_not = image_bytes(ds, key, too_large=": too large to show")
+    if data is None:
+        return why_not
     b64 = base64.b64encode(data).decode()
     return (f'<img title="{esc(key[:12])}" style="max-width:{DETAIL_PX}px;max-height:{DETAIL_PX}px;'
             f'image-rendering:pixelated;min-width:128px" src="data:{_sniff(data)};base64,{b64}">')
