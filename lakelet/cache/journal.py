@@ -52,6 +52,12 @@ class Journal:
         """Append a record (compacting the file when it is large)."""
         path = self._file(record.kind, record.name)
         line = json.dumps(record.__dict__, separators=(",", ":"), sort_keys=True) + "\n"
+        if self._append(path, line.encode()) > _MAX_BYTES:
+            self._compact(path)
+
+    def _append(self, path: Path, line: bytes) -> int:
+        """Append one line with a single O_APPEND write (whole lines from concurrent processes
+        never interleave); the file's size after it."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
         try:
             fd = os.open(path, flags, 0o644)
@@ -59,12 +65,10 @@ class Journal:
             self.root.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, flags, 0o644)
         try:
-            os.write(fd, line.encode())
-            size = os.fstat(fd).st_size
+            os.write(fd, line)
+            return os.fstat(fd).st_size
         finally:
             os.close(fd)
-        if size > _MAX_BYTES:
-            self._compact(path)
 
     def records(self, kind: str, name: str) -> list[Record]:
         """Every record of ``name``, oldest first."""
@@ -95,18 +99,7 @@ class Journal:
         """
         path = self._file(kind, name).with_suffix(".hits")
         line = f"{address[:_HIT_PREFIX]} {int(n)}\n".encode()
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
-        try:
-            fd = os.open(path, flags, 0o644)
-        except FileNotFoundError:
-            self.root.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, flags, 0o644)
-        try:
-            os.write(fd, line)
-            size = os.fstat(fd).st_size
-        finally:
-            os.close(fd)
-        if size > _MAX_BYTES:
+        if self._append(path, line) > _MAX_BYTES:
             counts = self.hits(kind, name)
             tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}")
             tmp.write_text("".join(f"{a} {n}\n" for a, n in counts.items()))
