@@ -44,6 +44,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._format import human_bytes
 from ..errors import InvalidArgument, InvalidName, StorageError
 from . import persist, rng
 from .arguments import VERSION
@@ -94,8 +95,8 @@ class Outcome:
         if self.problems:
             return text + " · NOT cached: " + "; ".join(self.problems)
         if self.background:
-            return text + f" · storing {shown or 'outputs'} ({_bytes(self.size)}) in the background"
-        return text + (f" · stored {shown} ({_bytes(self.size)})" if shown else " · stored outputs")
+            return text + f" · storing {shown or 'outputs'} ({human_bytes(self.size)}) in the background"
+        return text + (f" · stored {shown} ({human_bytes(self.size)})" if shown else " · stored outputs")
 
 
 class CellCache:
@@ -628,14 +629,6 @@ def _seconds(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.1f} s"
     return f"{seconds / 60:.1f} min"
-
-
-def _bytes(size: int) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000  # type: ignore[assignment]
-    return f"{size} B"
 
 
 __all__ = ["RESULT", "CellCache", "Outcome", "default_name", "validate_name"]

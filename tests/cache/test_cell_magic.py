@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,6 +73,7 @@ def test_changing_an_input_reruns(shell: InteractiveShell) -> None:
     text = f"%%lake_cache --storage {shell.user_ns['LAKE']}\nprint('ran')\nm = n * 2"
     _, out = run(shell, text)
     assert "miss" in out.stdout
+    assert re.search(r"stored m \(\d+(\.\d)? (B|KiB)\)", out.stdout), out.stdout  # binary units, as the CLI
     _, out = run(shell, text)
     assert "hit" in out.stdout
     shell.run_cell("n = 4")
