@@ -248,8 +248,8 @@ def run(
     if from_less:
         tree = _parse(con, sql)
 
-    def matching(table_name: str, node: dict[str, Any]) -> np.ndarray | None:
-        return _matching(con, datasets[table_name], table_name, node, labels=labels)
+    def matching(table_name: str, node: dict[str, Any], rows: np.ndarray) -> np.ndarray | None:
+        return _matching(con, datasets[table_name], table_name, node, rows, labels=labels)
 
     planned = search.plan(con, tree, sql, dict(datasets), matching) if indexes else search.Plan(sql)
     if not indexes and search.uses_bm25(tree):
@@ -278,15 +278,23 @@ _POSITION = "__lakelet_position"
 
 
 def _matching(
-    con: duckdb.DuckDBPyConnection, ds: Dataset, table_name: str, node: dict[str, Any], *, labels: bool
+    con: duckdb.DuckDBPyConnection,
+    ds: Dataset,
+    table_name: str,
+    node: dict[str, Any],
+    rows: np.ndarray,
+    *,
+    labels: bool,
 ) -> np.ndarray | None:
-    """Positions of the rows of ``ds`` (registered as ``table_name``) that the WHERE clause of the
-    parsed SELECT ``node`` keeps, read from only the columns it names; None when it names other things."""
+    """Which of ``rows`` (sorted positions in ``ds``, registered as ``table_name``) the WHERE clause of
+    the parsed SELECT ``node`` keeps, reading only the columns it names at those rows; None when it
+    names other things."""
     names, star = referenced(node["where_clause"])
     if star or not names <= set(ds.schema.names):
         return None
-    table = table_for(ds, names, False, labels=labels)  # unpruned: row i is the dataset's row i
-    table = table.append_column(_POSITION, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    rows = rows[rows < len(ds)]
+    table = table_for(ds, names, False, labels=labels, rows=rows)
+    table = table.append_column(_POSITION, pa.array(rows, pa.int64()))
     shell = _parse(con, f'SELECT "{_POSITION}"')
     shell["statements"][0]["node"]["from_table"] = node["from_table"]  # with the query's alias
     shell["statements"][0]["node"]["where_clause"] = node["where_clause"]

@@ -310,29 +310,25 @@ def _labelled(url: str, n: int) -> datasets.Dataset:
     return ds
 
 
-@pytest.mark.parametrize("exact_below", [20_000, 0], ids=["few-matches-ranked-exactly", "index-post-filtered"])
-def test_a_filtered_top_k_returns_the_exact_answer_among_the_matching_rows(
-    tmp_path: Path, exact_below: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from lakelet.datasets import search
-
-    monkeypatch.setattr(search, "FILTER_EXACT_BELOW", exact_below)
+def test_a_filtered_top_k_returns_the_exact_answer_among_the_matching_rows(tmp_path: Path) -> None:
     ds = _labelled(str(tmp_path / "ds"), 20_000)  # post-filtering needs the index a few times larger than its ask
-    for i, q in enumerate(_queries(10, seed=11)):
+    cases = {  # WHERE -> whether the index's neighbours are enough (else DuckDB filters every row)
+        "kind = 'cat'": True,  # 10% of the rows
+        "d.kind <> 'owl' AND d.id % 3 = 1": True,
+        "id < 50": False,  # too few rows pass among any neighbours the index may be asked for
+        "id < 0": False,
+    }
+    for i, q in enumerate(_queries(12, seed=11)):
+        where = list(cases)[i % len(cases)]
         vec = "[" + ", ".join(f"{float(v):.6f}" for v in q) + "]"
-        where = ["kind = 'cat'", "d.kind <> 'owl' AND d.id % 3 = 1", "id < 0"][i % 3]
         sql = f"SELECT d.id, cosine_similarity(emb, {vec}) AS s FROM ds AS d WHERE {where} ORDER BY s DESC LIMIT 10"
         view = ds.query(sql)
         got = view.to_arrow()
         exact = ds.query(sql, indexes=False).to_arrow()
         assert got["id"].to_pylist() == exact["id"].to_pylist(), where
         assert got["s"].to_pylist() == pytest.approx(exact["s"].to_pylist())
-        if where == "id < 0":
-            assert got.num_rows == 0 and view.indexes_used == []
-        elif exact_below == 0:
-            assert view.indexes_used == ["ds.emb (embedding, cosine, filtered)"]
-        else:
-            assert view.indexes_used == []  # a few hundred matching rows: ranked exactly, no index needed
+        assert view.indexes_used == (["ds.emb (embedding, cosine, filtered)"] if cases[where] else []), where
+        assert got.num_rows == (0 if where == "id < 0" else 10)
     # a WHERE the filter step cannot evaluate alone (a subquery) runs exact, with the same answer
     q = "[" + ", ".join("0.1" for _ in range(DIM)) + "]"
     sql = (
