@@ -77,6 +77,18 @@ def test_the_graph_search_finds_nearly_all_of_the_top_k_and_scores_exactly(
             if i in by_id:
                 assert score == pytest.approx(by_id[i])  # the scores are exact, whatever the graph found
     assert found / total >= 0.95
+    # filtered through the graph: the neighbours it finds, then the WHERE on them
+    found = total = 0
+    for q in _queries(10, seed=10):
+        vec = "[" + ", ".join(f"{float(v):.6f}" for v in q) + "]"
+        sql = f"SELECT id FROM ds WHERE id % 2 = 0 ORDER BY cosine_similarity(emb, {vec}) DESC LIMIT 10"
+        view = ds.query(sql)
+        assert view.indexes_used == ["ds.emb (embedding, cosine, filtered)"]
+        got = view.to_arrow()["id"].to_pylist()
+        assert all(i % 2 == 0 for i in got) and len(got) == 10
+        found += len(set(got) & set(_exact_ids(ds, sql)))
+        total += 10
+    assert found / total >= 0.95
 
 
 def test_embedding_index_answers_top_k_exactly_on_clustered_vectors(tmp_path: Path) -> None:
