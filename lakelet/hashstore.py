@@ -363,12 +363,9 @@ class _Prefixed:
 
 def _cache_levels(location: Location) -> Iterator[tuple[Location, list[Location]]]:
     """(cache level, the levels below it) for every Levels stack in a topology."""
-    if isinstance(location, Levels):
-        members = [level.location for level in location.levels]
-        for i, member in enumerate(members[:-1]):
-            yield member, members[i + 1 :]
-    for child in location.children():
-        yield from _cache_levels(child)
+    for member in location.walk():
+        if isinstance(member, Levels):
+            yield from member.caches()
 
 
 def _evict(

@@ -421,10 +421,9 @@ def cache_levels(lake: Location) -> set[str]:
     def walk(location: Location, node_id: str, inside: bool) -> None:
         if inside:
             found.add(node_id)
-        children = location.children()
-        for i, child in enumerate(children):
-            cache = isinstance(location, Levels) and i < len(children) - 1
-            walk(child, f"{node_id}.{i}", inside or cache)
+        caches = {id(member) for member, _ in location.caches()} if isinstance(location, Levels) else set()
+        for i, child in enumerate(location.children()):
+            walk(child, f"{node_id}.{i}", inside or id(child) in caches)
 
     walk(lake, "0", False)
     return found

@@ -121,6 +121,12 @@ class Levels(Location):
     def children(self) -> Sequence[Location]:
         return tuple(level.location for level in self.levels)
 
+    def caches(self) -> list[tuple[Location, list[Location]]]:
+        """Each member that caches (every one but the last), with the members below it: what an
+        eviction may drop, and where a good copy must remain when it does."""
+        members = list(self.children())
+        return [(member, members[i + 1 :]) for i, member in enumerate(members[:-1])]
+
     def describe(self) -> dict[str, Any]:
         d = super().describe()
         for child, level in zip(d["children"], self.levels, strict=True):
