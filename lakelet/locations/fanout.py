@@ -9,7 +9,7 @@ member (the first writable one if none is durable) and are read from any member.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,15 +62,11 @@ class Fanout(Location):
             if loc.writable:
                 yield from loc.staging_dirs(size)
 
-    @contextmanager
-    def read(self, key: str) -> Iterator[ReadValue]:
-        with self._read(key, verified=False) as value:
-            yield value
+    def read(self, key: str) -> AbstractContextManager[ReadValue]:
+        return self._read(key, verified=False)
 
-    @contextmanager
-    def read_verified(self, key: str) -> Iterator[ReadValue]:
-        with self._read(key, verified=True) as value:
-            yield value
+    def read_verified(self, key: str) -> AbstractContextManager[ReadValue]:
+        return self._read(key, verified=True)
 
     @contextmanager
     def _read(self, key: str, *, verified: bool) -> Iterator[ReadValue]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -148,15 +148,11 @@ class Levels(Location):
             yield from location.staging_dirs(size)
 
     # ------------------------------------------------------------------ reading
-    @contextmanager
-    def read(self, key: str) -> Iterator[ReadValue]:
-        with self._read(key, verified=False) as value:
-            yield value
+    def read(self, key: str) -> AbstractContextManager[ReadValue]:
+        return self._read(key, verified=False)
 
-    @contextmanager
-    def read_verified(self, key: str) -> Iterator[ReadValue]:
-        with self._read(key, verified=True) as value:
-            yield value
+    def read_verified(self, key: str) -> AbstractContextManager[ReadValue]:
+        return self._read(key, verified=True)
 
     @contextmanager
     def _read(self, key: str, *, verified: bool, start: int = 0) -> Iterator[ReadValue]:

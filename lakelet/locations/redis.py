@@ -67,32 +67,39 @@ redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
 redis.call('INCRBY', KEYS[4], tonumber(ARGV[3]) - old)
 return 1
 """
-# KEYS: value, sizes, atime, total   ARGV: key
-_FORGET = """
-local existed = redis.call('DEL', KEYS[1])
+# Lua: drop the size and access-time records of ARGV[1] (a value that is gone), keeping the total right
+_UNACCOUNT = """
 local size = redis.call('HGET', KEYS[2], ARGV[1])
 if size then
   redis.call('HDEL', KEYS[2], ARGV[1])
   redis.call('DECRBY', KEYS[4], size)
 end
 redis.call('ZREM', KEYS[3], ARGV[1])
+"""
+# KEYS: value, sizes, atime, total   ARGV: key
+_FORGET = (
+    """
+local existed = redis.call('DEL', KEYS[1])
+"""
+    + _UNACCOUNT
+    + """
 return existed
 """
+)
 # KEYS: value, sizes, atime, total   ARGV: key, now, fetch (1: return the value, 0: only touch)
-_READ = """
+_READ = (
+    """
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
   if ARGV[3] == '1' then return {1, redis.call('GET', KEYS[1])} end
   return {1}
 end
-local size = redis.call('HGET', KEYS[2], ARGV[1])
-if size then
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  redis.call('DECRBY', KEYS[4], size)
-end
-redis.call('ZREM', KEYS[3], ARGV[1])
+"""
+    + _UNACCOUNT
+    + """
 return {0}
 """
+)
 
 
 class RedisLocation(Location):
