@@ -58,7 +58,7 @@ def _run_call(func: CachedFunction[..., Any], address: str, args: tuple[Any, ...
     here = func.key(*args, **kwargs)
     if here != address:
         raise KeyMismatch(
-            f"{func._name}: this worker derives cache address {here[:12]} for a call the client "
+            f"{func.name}: this worker derives cache address {here[:12]} for a call the client "
             f"addressed {address[:12]}; library versions or LAKELET_CACHE_KEY differ between them"
         )
     return func(*args, **kwargs)
@@ -94,7 +94,7 @@ def cached_map(
     for args, address in zip(calls, addresses, strict=True):
         if address in found or address in futures:
             continue
-        value, stale = func._lookup(address)
+        value, stale = func.lookup(address)
         if value is not None:
             found[address] = value[0]
             continue
@@ -123,7 +123,7 @@ def cached_submit(client: Any, func: CachedFunction[..., Any], *args: Any, **kwa
     if not isinstance(func, CachedFunction):
         raise InvalidArgument(f"cached_submit takes a @smart_cache function, got {type(func).__name__}")
     address = func.key(*args, **kwargs)
-    value, _ = func._lookup(address)
+    value, _ = func.lookup(address)
     if value is not None:
         return client.scatter(value[0], hash=False)
     return client.submit(_run_call, func, address, args, kwargs, key=f"lakelet-{address}", pure=False)

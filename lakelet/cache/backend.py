@@ -127,7 +127,7 @@ class CacheStore:
         level = redis[0]
         lease = RedisLease(level.client, level.prefix, address, ttl=ttl)
         try:
-            with level._errors():
+            with level.errors():
                 lease.acquire()
         except StorageError as e:
             self.warn(f"cannot take the cache lease on {address[:12]} in {level.url}; computing without it: {e}")
@@ -139,7 +139,7 @@ class CacheStore:
         finally:
             self._leases.pop(address, None)
             try:
-                with level._errors():
+                with level.errors():
                     lease.release()
             except StorageError as e:
                 self.warn(f"could not release the cache lease on {address[:12]} (it expires by itself): {e}")
@@ -193,7 +193,7 @@ class CacheStore:
             return True
         lease, level = held
         try:
-            with level._errors():
+            with level.errors():
                 return lease.held()
         except StorageError as e:
             self.warn(f"cannot check the cache lease on {address[:12]}; publishing anyway: {e}")

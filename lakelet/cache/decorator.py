@@ -303,6 +303,16 @@ class CachedFunction(Generic[P, R]):
         return self._store.remove("function", self._name)
 
     @property
+    def name(self) -> str:
+        """The name its entries are recorded under (``module.qualname``)."""
+        return self._name
+
+    def lookup(self, address: str) -> tuple[tuple[Any] | None, bool]:
+        """The result stored at ``address`` as a 1-tuple (None on a miss), and whether an entry was
+        found stale: what :func:`lakelet.dask.cached_map` asks before it submits a call."""
+        return self._lookup(address)
+
+    @property
     def storage(self) -> Any:
         """The HashKeyStorage holding the entries."""
         return self._store.storage

@@ -200,7 +200,8 @@ class RedisLocation(Location):
     def _keys(self, key: str) -> list[str]:
         return [self.value_key(key), *self._index]
 
-    def _errors(self, key: str | None = None) -> AbstractContextManager[None]:
+    def errors(self, key: str | None = None) -> AbstractContextManager[None]:
+        """Translate redis-py's exceptions into lakelet storage errors (as ``FsspecLocation.errors``)."""
         r = self._r
         extra = (
             ((r.AuthenticationError, r.AuthorizationError, r.NoPermissionError), StorageAccessDenied),
@@ -226,7 +227,7 @@ class RedisLocation(Location):
 
     def read_bytes(self, key: str) -> bytes:
         validate_key(key)
-        with self._errors(key):
+        with self.errors(key):
             found = self._read(keys=self._keys(key), args=[key, now(), 1], client=self.client)
         if not found[0]:
             raise self._not_found(key)
@@ -234,18 +235,18 @@ class RedisLocation(Location):
 
     def touch(self, key: str) -> bool:
         validate_key(key)
-        with self._errors(key):
+        with self.errors(key):
             found = self._read(keys=self._keys(key), args=[key, now(), 0], client=self.client)
         return bool(found[0])
 
     def contains(self, key: str) -> bool:
         validate_key(key)
-        with self._errors(key):
+        with self.errors(key):
             return bool(self.client.exists(self.value_key(key)))
 
     def info(self, key: str) -> EntryInfo:
         validate_key(key)
-        with self._errors(key):
+        with self.errors(key):
             pipe = self.client.pipeline(transaction=False)
             pipe.exists(self.value_key(key))
             pipe.strlen(self.value_key(key))
@@ -261,12 +262,12 @@ class RedisLocation(Location):
         if blob.size > MAX_VALUE or (self.max_size is not None and blob.size > self.max_size):
             return False
         if blob.size > _RESEND_BELOW:  # skip sending big bytes again (the script checks existence anyway)
-            with self._errors(key):
+            with self.errors(key):
                 stored = self.client.strlen(self.value_key(key))
             if stored == blob.size or (stored and stored != blob.size and self.repair(key, blob)):
                 return True
         cap = -1 if self.max_size is None else self.max_size
-        with self._errors(key):
+        with self.errors(key):
             try:
                 stored = self._write(
                     keys=self._keys(key), args=[blob.read_bytes(), key, blob.size, now(), cap], client=self.client
@@ -280,13 +281,13 @@ class RedisLocation(Location):
     def repair(self, key: str, blob: Blob) -> bool:
         validate_key(key)
         check_repair(self, key, blob)
-        with self._errors(key):
+        with self.errors(key):
             self._repair(keys=self._keys(key), args=[blob.read_bytes(), key, blob.size, now()], client=self.client)
         return True
 
     def delete(self, key: str) -> bool:
         validate_key(key)
-        with self._errors(key):
+        with self.errors(key):
             return bool(self._forget(keys=self._keys(key), args=[key], client=self.client))
 
     # ------------------------------------------------------------------ records
@@ -295,7 +296,7 @@ class RedisLocation(Location):
 
     def read_record(self, name: str) -> bytes:
         redis_key = self._record_key(name)
-        with self._errors(name):
+        with self.errors(name):
             data = self.client.get(redis_key)
         if data is None:
             raise StorageKeyNotFound("no such record", location=self, key=name)
@@ -304,12 +305,12 @@ class RedisLocation(Location):
     def write_record(self, name: str, data: bytes, *, replace: bool = False) -> bool:
         redis_key = self._record_key(name)
         data = record_bytes(data, name)
-        with self._errors(name):
+        with self.errors(name):
             return bool(self.client.set(redis_key, data, nx=not replace))
 
     def delete_record(self, name: str) -> bool:
         redis_key = self._record_key(name)
-        with self._errors(name):
+        with self.errors(name):
             return bool(self.client.delete(redis_key))
 
     def list_records(self, prefix: str = "") -> Iterator[str]:
@@ -319,7 +320,7 @@ class RedisLocation(Location):
         cursor = 0
         seen: set[str] = set()  # SCAN may return a key twice
         while True:
-            with self._errors():
+            with self.errors():
                 cursor, found = self.client.scan(cursor, match=pattern, count=_SCAN_BATCH)
             for raw in found:
                 name = (raw.decode() if isinstance(raw, bytes) else raw)[len(head) :]
@@ -340,7 +341,7 @@ class RedisLocation(Location):
         pattern = _GLOB.sub(r"\\\1", head) + "*"
         cursor = 0
         while True:
-            with self._errors():
+            with self.errors():
                 cursor, found = self.client.scan(cursor, match=pattern, count=_SCAN_BATCH)
             batch = []
             for name in found:
@@ -355,7 +356,7 @@ class RedisLocation(Location):
 
     def entries(self) -> Iterator[EntryInfo]:
         for batch in self._scan():
-            with self._errors():
+            with self.errors():
                 pipe = self.client.pipeline(transaction=False)
                 for key in batch:
                     pipe.strlen(self.value_key(key))
@@ -368,7 +369,7 @@ class RedisLocation(Location):
 
     def usage(self) -> Usage:
         """Bytes and entries written through lakelet (the index counters, O(1))."""
-        with self._errors():
+        with self.errors():
             pipe = self.client.pipeline(transaction=False)
             pipe.get(self._index[2])
             pipe.hlen(self._index[0])
