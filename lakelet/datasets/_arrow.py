@@ -43,6 +43,9 @@ def array(values: np.ndarray) -> pa.Array:
 
 def strings(values: list[Any]) -> pa.Array | None:
     """A UTF-8 string array from a list of ``str`` (``None`` = null), or None if anything else is in it."""
+    ascii_ = _ascii_strings(values)
+    if ascii_ is not None:
+        return ascii_
     encoded: list[bytes] = []
     valid = np.ones(len(values), dtype=bool)
     try:
@@ -65,6 +68,22 @@ def strings(values: list[Any]) -> pa.Array | None:
     null_count = int(len(values) - valid.sum())
     return pa.Array.from_buffers(
         pa.string(), len(values), [bitmap, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))], null_count
+    )
+
+
+def _ascii_strings(values: list[Any]) -> pa.Array | None:
+    """The common case at C speed: only ``str``, all ASCII (one byte per character, so the lengths
+    are the offsets). 200k short strings: ~12 ms instead of ~80 ms for the per-value loop."""
+    try:
+        joined = "".join(values)  # str subclasses join as their text, as pyarrow stores them
+    except TypeError:
+        return None  # a None or another type: the general path
+    if not joined.isascii() or len(joined) >= 2**31:
+        return None
+    offsets = np.zeros(len(values) + 1, dtype=np.int32)
+    np.cumsum(np.fromiter(map(len, values), dtype=np.int64, count=len(values)), out=offsets[1:])
+    return pa.Array.from_buffers(
+        pa.string(), len(values), [None, pa.py_buffer(offsets), pa.py_buffer(joined.encode("ascii"))], 0
     )
 
 
