@@ -25,7 +25,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from ..errors import InvalidArgument
+from ..errors import InvalidArgument, MissingDependency
 from . import search
 from .fragments import ROWID
 from .pruning import Condition, conditions, keep
@@ -37,15 +37,32 @@ if TYPE_CHECKING:
 
 # A NULL vector is NULL, not an error: DuckDB's list functions see the null slots of an Arrow
 # fixed-size list as NULL elements and refuse them, so the CASE keeps such rows away from them.
-_MACROS = tuple(
-    f"CREATE MACRO {name}(a, b) AS CASE WHEN a IS NULL OR b IS NULL THEN NULL "
-    f"ELSE nullif({builtin}(a::FLOAT[], b::FLOAT[]), 'nan'::FLOAT) END"
-    for name, builtin in (
-        ("cosine_similarity", "list_cosine_similarity"),
-        ("l2_distance", "list_distance"),
-        ("inner_product", "list_inner_product"),
-    )
+# A zero vector has no direction: its NaN similarity becomes NULL (ranked last). ``nullif(f(...), nan)``
+# would evaluate f twice (DuckDB expands nullif into a CASE): 47 ms instead of 25 ms for 200k x 128,
+# so the value goes through a one-element list and a lambda, computed once.
+_MACRO = (
+    "CREATE MACRO {name}(a, b) AS CASE WHEN a IS NULL OR b IS NULL THEN NULL "
+    "ELSE list_transform([{builtin}(a::FLOAT[], b::FLOAT[])], {lambda_}nullif(v, 'nan'::FLOAT))[1] END"
 )
+_VECTOR_FUNCTIONS = (
+    ("cosine_similarity", "list_cosine_similarity"),
+    ("l2_distance", "list_distance"),
+    ("inner_product", "list_inner_product"),
+)
+
+
+def _macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Define the vector functions; DuckDB 1.3+ spells a lambda ``lambda v: ...`` (2.0 refuses ``v -> ...``)."""
+    for lambda_ in ("lambda v: ", "v -> "):
+        try:
+            for name, builtin in _VECTOR_FUNCTIONS:
+                con.execute(_MACRO.format(name=name, builtin=builtin, lambda_=lambda_))
+            return
+        except duckdb.ParserException:
+            continue  # DuckDB before 1.3: the arrow
+    raise MissingDependency(
+        f"DuckDB {duckdb.__version__} cannot define lakelet's vector functions: pip install 'duckdb>=1.1'"
+    )
 
 
 def connect(engine: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
@@ -64,8 +81,7 @@ def connect(engine: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyC
 def engine_connection() -> duckdb.DuckDBPyConnection:
     """A new in-memory DuckDB database with the macros defined (no extension downloads)."""
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
-    for macro in _MACROS:
-        con.execute(macro)
+    _macros(con)
     con.execute("SET enable_progress_bar = false")
     return con
 
