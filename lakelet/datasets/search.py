@@ -296,8 +296,8 @@ def _filtered_candidates(
         kept = passing(np.unique(rows[rows >= 0]))
         if kept is None:
             return None
-        if len(kept) >= wanted or len(rows) >= index.size:
-            return kept if len(kept) >= k or len(rows) >= index.size else None
+        if len(kept) >= wanted or len(rows) >= index.size:  # enough, or every indexed row was read
+            return kept if len(kept) >= k else None  # too few: rows without a vector may fill the rest
         count = int(wanted * count / max(len(kept), 1) * 1.5)
         if count > min(MAX_FILTERED_CANDIDATES, max(index.size // 4, wanted)):
             return None  # so few rows pass that filtering every row first is faster

@@ -348,3 +348,18 @@ def test_a_filtered_top_k_returns_the_exact_answer_among_the_matching_rows(tmp_p
         f"ORDER BY cosine_similarity(emb, {q}) DESC LIMIT 5"
     )
     assert ds.query(sql).to_arrow()["id"].to_pylist() == _exact_ids(ds, sql)
+
+
+def test_a_filtered_top_k_keeps_rows_without_a_vector_when_too_few_others_pass(tmp_path: Path) -> None:
+    """The whole index read, fewer than k of its rows pass the WHERE: rows with a NULL vector (not
+    indexed) that pass fill the result after them, as in exact search."""
+    ds = datasets.create(str(tmp_path / "ds"), schema={"id": T.Int64(), "emb": T.Embedding(DIM)})
+    vectors = _vectors(100)
+    ds.append({"id": np.arange(100), "emb": [None if i % 2 else list(v) for i, v in enumerate(vectors)]})
+    ds.commit("half without a vector")
+    ds["emb"].create_index("embedding")
+    vec = "[" + ", ".join(f"{float(v):.6f}" for v in _queries(1, seed=3)[0]) + "]"
+    sql = f"SELECT id FROM ds WHERE id % 10 < 2 ORDER BY cosine_similarity(emb, {vec}) DESC LIMIT 12"
+    got = ds.query(sql).to_arrow()["id"].to_pylist()
+    assert got == _exact_ids(ds, sql)
+    assert len(got) == 12 and sum(i % 2 for i in got) == 2  # 10 with a vector, then 2 without
