@@ -6,13 +6,15 @@ Two shapes are planned before DuckDB runs the query:
   (or ``ORDER BY score`` naming such a select item; ``l2_distance`` ASC and ``inner_product`` DESC
   likewise), with no GROUP BY, DISTINCT or aggregate. With an embedding index of that metric
   built for the version read, the table DuckDB sees holds only the index's candidates (at least
-  ten times ``k``), and DuckDB ranks them by the exact function: scores are exact, only the
-  membership of the top k is approximate. Anything else, or no index, runs exact over every row.
-  **With a WHERE** (no subquery in it), the filter runs first over the columns it reads: when at most
-  :data:`FILTER_EXACT_BELOW` rows match, those rows are ranked exactly (no index needed); otherwise the
-  index is asked for more neighbours, in proportion to how few rows match, until enough candidates
-  pass the filter (post-filtering, as Deep Lake and most vector stores do), and exact over the
-  matching rows when that would mean asking for more than :data:`MAX_FILTERED_CANDIDATES`.
+  ``OVERSAMPLE * k`` and ``MIN_CANDIDATES`` of them, see :mod:`.indexes`), and DuckDB ranks them by
+  the exact function: scores are exact, only the membership of the top k is approximate. Anything
+  else, or no index, runs exact over every row.
+  **With a WHERE** (no subquery in it), the index's nearest neighbours are filtered: the WHERE runs
+  on those candidates only (the columns it names, at those rows), and when fewer than the wanted
+  number pass, the index is asked once more, for as many as the share that passed says are needed,
+  up to :data:`MAX_FILTERED_CANDIDATES` (and a quarter of the index). A filter that keeps too few
+  rows for that gets the plain plan: DuckDB filters every row and ranks the matches exactly in one
+  pass, which is what is fast for it.
 * **BM25** — ``bm25_similarity(text, 'words')`` anywhere in a query reads the BM25 score of each
   row (0 where no word matches) from the column's BM25 index; there is no exact fallback for a
   corpus-wide score, so without an index the query fails and says how to build one. Under
