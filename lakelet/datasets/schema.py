@@ -59,8 +59,11 @@ class Schema:
     """Ordered, name-unique columns."""
 
     def present(self, table: pa.Table) -> pa.Table:
-        """``table`` (columns named after this schema's) with class labels as their names, not codes."""
+        """``table`` with the columns named after this schema's class labels as their names, not
+        codes (other columns, such as row ids, as they are)."""
         for i, name in enumerate(table.column_names):
+            if name not in self:
+                continue
             shown = self[name].type.present(table.column(i))
             if shown is not table.column(i):
                 table = table.set_column(i, name, shown)

@@ -339,17 +339,16 @@ def table_for(
     ``where`` (conditions of the query's filter) only the pieces that may match it; ``labels``:
     class-label columns as dictionaries of their names (DuckDB sees an ENUM); ``rows``: only these
     rows (an index's candidates)."""
+    wanted = ds.schema.names if star else [n for n in ds.schema.names if n in names]
     if rows is not None:
-        wanted = ds.schema.names if star else [n for n in ds.schema.names if n in names]
         take = ds.checked_out.take_arrow
         table = pa.table({n: take(n, rows) for n in wanted}) if wanted else pa.table({ROWID: pa.array(rows)})
-        return _present_labels(ds, table) if labels else table
+        return ds.schema.present(table) if labels else table
     state = ds.checked_out.state
     if where:
         kept = [p for p in state.pieces if keep(p, state.schema, where)]
         if len(kept) < len(state.pieces):
             state = State.of(state.schema, kept)
-    wanted = ds.schema.names if star else [n for n in ds.schema.names if n in names]
     ids = {ds.schema[n].id for n in wanted} | {ROWID}
     ds.checked_out.loader.load_many(
         [src for p in state.pieces for cid, src in p.columns.items() if cid in ids and isinstance(src, str)]
@@ -358,14 +357,7 @@ def table_for(
         rowids = state.column(ds.checked_out.loader, ROWID) if state.pieces else pa.chunked_array([], pa.int64())
         return pa.table({ROWID: rowids})
     table = state.table(ds.checked_out.loader, wanted)
-    return _present_labels(ds, table) if labels else table
-
-
-def _present_labels(ds: Dataset, table: pa.Table) -> pa.Table:
-    for i, name in enumerate(table.column_names):
-        if name in ds.schema and isinstance(ds.schema[name].type, ClassLabel):
-            table = table.set_column(i, name, ds.schema[name].type.present(table.column(i)))
-    return table
+    return ds.schema.present(table) if labels else table
 
 
 def query_dataset(ds: Dataset, sql: str, *, prune: bool = True, labels: bool = True, indexes: bool = True) -> QueryView:
