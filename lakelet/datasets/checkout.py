@@ -175,10 +175,13 @@ class Checkout:
             self._media = TrackedBlobs(media_store(self.writer))
         return self._media
 
-    @property
-    def media_opened(self) -> Any:
-        """The media store if this handle opened it (its pending keys matter to a commit), else None."""
-        return self._media
+    def freshen_media(self) -> None:
+        """Renew the age of the media this handle stored (or found stored) since its last commit, so a
+        gc cannot collect them before the commit that refers to them (see :mod:`.media`)."""
+        if self._media is not None and self._media.pending:
+            from .media import freshen
+
+            freshen(self.writer, self._media.pending)
 
     def take_arrow(self, name: str, rows: np.ndarray) -> pa.Array:
         """The stored values of column ``name`` at ``rows`` (sorted row numbers)."""

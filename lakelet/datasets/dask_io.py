@@ -150,7 +150,6 @@ class _WritePartition:
 
     def __call__(self, frame: Any) -> list[dict[str, Any]]:
         from .errors import CommitConflict
-        from .media import freshen
 
         if len(frame) == 0:
             return []
@@ -159,9 +158,7 @@ class _WritePartition:
             raise CommitConflict(f"the schema of {ds.path}@{self.branch} changed while Dask was writing to it")
         ds.checked_out.set_state(State.of(self.schema, []))  # only this partition's rows: the head's pieces stay put
         ds.append(frame)
-        media = ds.checked_out.media_opened
-        if media is not None and media.pending:
-            freshen(self.writer, media.pending)
+        ds.checked_out.freshen_media()
         return [p.to_json() for p in ds.checked_out.write_pieces(ds.checked_out.state.pruned())]
 
 

@@ -347,11 +347,7 @@ class Dataset:
         co = self.checked_out
         co.require_writable()
         state = co.state.pruned()
-        media = co.media_opened
-        if media is not None and media.pending:
-            from .media import freshen
-
-            freshen(co.writer, media.pending)  # before anything is published: see media.py
+        co.freshen_media()  # before anything is published: see media.py
         if co.spilled:
             from .spill import freshen_files
 
