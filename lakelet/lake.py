@@ -280,6 +280,7 @@ def resolve_dataset(config: Config, name: str) -> str:
 def dataset_summary(config: Config, path: str, *, offset: int = 0, limit: int = 20) -> dict[str, Any]:
     """A dataset's schema, rows, branches, tags and one page of its versions (newest first)."""
     from . import datasets
+    from .datasets.indexes import labels_by_column
 
     offset, limit = check_page(offset, limit)
     folder = dataset_path(config, path)
@@ -288,9 +289,7 @@ def dataset_summary(config: Config, path: str, *, offset: int = 0, limit: int = 
     for tag, commit in ds.tags.items():
         tags.setdefault(commit, []).append(tag)
     history = ds.history
-    indexes: dict[str, list[str]] = {}
-    for info in ds.indexes:
-        indexes.setdefault(info.column, []).append(info.label)
+    indexes = labels_by_column(ds)  # column -> its search indexes, as a person reads them
     versions = [
         {"id": v.id, "message": v.message, "time": v.timestamp, "rows": v.rows, "tags": sorted(tags.get(v.id, []))}
         for v in history[offset : offset + limit]

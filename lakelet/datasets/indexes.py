@@ -209,6 +209,15 @@ def list_indexes(ds: Dataset, column: str | None = None) -> list[IndexInfo]:
     return sorted(out, key=lambda i: -i.created)
 
 
+def labels_by_column(ds: Dataset) -> dict[str, list[str]]:
+    """Each column's stored indexes as a person reads them (``IndexInfo.label``): the schema views
+    of the widget and the sidebar."""
+    out: dict[str, list[str]] = {}
+    for info in list_indexes(ds):
+        out.setdefault(info.column, []).append(info.label)
+    return out
+
+
 def _info(ds: Dataset, path: str, meta: dict[str, Any]) -> IndexInfo:
     column, kind = meta["column"], meta["kind"]
     current = column in ds.schema and path == _path(ds, column, kind, fingerprint(ds, column) or "-")

@@ -167,9 +167,9 @@ def _sniff(data: bytes) -> str:
 def schema_rows(ds: Any, sizes: dict[str, int] | None) -> str:
     """The schema as an HTML table: column, type, default, search indexes and (if known) in-memory
     Arrow bytes."""
-    indexes: dict[str, list[str]] = {}
-    for info in getattr(ds, "indexes", []):
-        indexes.setdefault(info.column, []).append(info.label)
+    from ...datasets.indexes import labels_by_column
+
+    indexes = labels_by_column(ds) if hasattr(ds, "indexes") else {}
     rows = []
     for column in ds.schema:
         size = "—" if sizes is None or column.name not in sizes else esc(human_bytes(sizes[column.name]))
