@@ -482,15 +482,10 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
     const list = renderObjects(page);
     const detail = document.createElement('div');
     detail.className = 'jp-Lakelet-objectDetail';
-    const select = (item: HTMLElement): void => {
-      for (const other of list.querySelectorAll('.jp-Lakelet-object')) {
-        other.classList.toggle('jp-mod-selected', other === item);
-      }
-    };
     list.addEventListener('click', event => {
       const item = (event.target as HTMLElement).closest('.jp-Lakelet-object') as HTMLElement | null;
       if (item?.dataset.name) {
-        select(item);
+        selectObject(list, item);
         void this._showObject(kind, item.dataset.name, '/', 0, detail);
       }
     });
@@ -499,7 +494,7 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
     const view = this._objectViews.get(kind);
     const item = view ? list.querySelector(`.jp-Lakelet-object[data-name="${CSS.escape(view.name)}"]`) : null;
     if (view && item) {
-      select(item as HTMLElement);
+      selectObject(list, item as HTMLElement);
       await this._showObject(kind, view.name, view.path, view.offset, detail);
     }
   }
@@ -511,10 +506,7 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
     offset: number,
     detail: HTMLDivElement
   ): Promise<void> {
-    delete detail.dataset.loaded;
-    const ticket = String(++this._detailSeq);
-    detail.dataset.ticket = ticket;
-    const stale = (): boolean => detail.dataset.ticket !== ticket; // a later click asked for another page
+    const stale = this._newRequest(detail);
     this._objectViews.set(kind, { name, path, offset });
     try {
       if (kind === 'volume') {
@@ -569,22 +561,18 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
     const detail = document.createElement('div');
     detail.className = 'jp-Lakelet-objectDetail';
     const show = async (item: HTMLElement): Promise<void> => {
-      for (const other of list.querySelectorAll('.jp-Lakelet-object')) {
-        other.classList.toggle('jp-mod-selected', other === item);
-      }
+      selectObject(list, item);
       const path = item.dataset.path ?? '';
       this._datasetView = path;
-      delete detail.dataset.loaded;
-      const ticket = String(++this._detailSeq);
-      detail.dataset.ticket = ticket;
+      const stale = this._newRequest(detail);
       try {
         const reply = await this._client.dataset(path, 0, 10);
-        if (detail.dataset.ticket === ticket) {
+        if (!stale()) {
           detail.replaceChildren(renderDataset(reply));
           detail.dataset.loaded = 'true';
         }
       } catch (error) {
-        if (detail.dataset.ticket === ticket) {
+        if (!stale()) {
           detail.replaceChildren(message(errorText(error), true));
         }
       }
@@ -602,6 +590,15 @@ export class LakeletPanel extends Widget implements ILakeletSidebar {
     if (open) {
       await show(open as HTMLElement); // kept across a refresh, as the objects are
     }
+  }
+
+  /** A new request for `detail` (no longer loaded); the check says whether a later one replaced it,
+   *  so a slow reply never overwrites what the user asked for since. */
+  private _newRequest(detail: HTMLElement): () => boolean {
+    delete detail.dataset.loaded;
+    const ticket = String(++this._detailSeq);
+    detail.dataset.ticket = ticket;
+    return () => detail.dataset.ticket !== ticket;
   }
 
   private _pagerOf(
@@ -694,4 +691,11 @@ function errorText(error: unknown): string {
     return `error: ${error.message}`;
   }
   return `error: ${String(error)}`;
+}
+
+/** Mark `item` as the selected one of the objects (or datasets) in `list`. */
+function selectObject(list: HTMLElement, item: HTMLElement): void {
+  for (const other of list.querySelectorAll('.jp-Lakelet-object')) {
+    other.classList.toggle('jp-mod-selected', other === item);
+  }
 }
