@@ -421,9 +421,9 @@ def cache_levels(lake: Location) -> set[str]:
     def walk(location: Location, node_id: str, inside: bool) -> None:
         if inside:
             found.add(node_id)
-        caches = {id(member) for member, _ in location.caches()} if isinstance(location, Levels) else set()
+        caching = len(location.caches()) if isinstance(location, Levels) else 0  # the first members
         for i, child in enumerate(location.children()):
-            walk(child, f"{node_id}.{i}", inside or id(child) in caches)
+            walk(child, f"{node_id}.{i}", inside or i < caching)
 
     walk(lake, "0", False)
     return found
