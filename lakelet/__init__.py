@@ -6,7 +6,8 @@ primitives and typed versioned datasets, all visible from a notebook.
 
 from __future__ import annotations
 
-from .config import Config, concurrency, config_set, get_config, set_concurrency
+from typing import TYPE_CHECKING
+
 from .errors import (
     AlreadyExists,
     CollisionError,
@@ -30,21 +31,13 @@ from .errors import (
     StorageKeyNotFound,
     StorageNetworkConnectionError,
 )
-from .hashstore import HashKeyStorage
-from .locations import (
-    Blob,
-    Disk,
-    EntryInfo,
-    Fanout,
-    Level,
-    Levels,
-    Location,
-    Memory,
-    Small,
-    Usage,
-)
-from .registry import open_location, register_location
-from .reports import GCReport
+
+if TYPE_CHECKING:  # loaded on first use below; listed here for type checkers and readers
+    from .config import Config, concurrency, config_set, get_config, set_concurrency
+    from .hashstore import HashKeyStorage
+    from .locations import Blob, Disk, EntryInfo, Fanout, Level, Levels, Location, Memory, Small, Usage
+    from .registry import open_location, register_location
+    from .reports import GCReport
 
 __version__ = "0.1.0"
 
@@ -75,9 +68,19 @@ def _show_in_running_ipython() -> None:
 _show_in_running_ipython()
 
 
-# Names that load their layer on first use, so `import lakelet` stays light: remote backends
-# (s3fs, redis-py, sshfs...) and the dataset layer (DuckDB) are imported only when asked for.
+# Names that load their module on first use, so `import lakelet` stays light: remote backends
+# (s3fs, redis-py, sshfs...) and the dataset layer (DuckDB) are imported only when asked for, and
+# `import lakelet.datasets` does not pay for the storage core's modules (~25 ms cold) unless the
+# dataset's storage needs them.
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(("Config", "concurrency", "config_set", "get_config", "set_concurrency"), "lakelet.config"),
+    "HashKeyStorage": "lakelet.hashstore",
+    **dict.fromkeys(
+        ("Blob", "Disk", "EntryInfo", "Fanout", "Level", "Levels", "Location", "Memory", "Small", "Usage"),
+        "lakelet.locations",
+    ),
+    **dict.fromkeys(("open_location", "register_location"), "lakelet.registry"),
+    "GCReport": "lakelet.reports",
     **dict.fromkeys(("S3", "SFTP", "SCP", "Nginx", "GCS", "Azure", "RedisLocation"), "lakelet.locations"),
     **dict.fromkeys(
         (
@@ -114,12 +117,18 @@ def __getattr__(name: str) -> object:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
-    if name in ("storage", "types"):
+    if name in _SUBMODULES:  # `lakelet.config` and friends work after a bare `import lakelet`
         import importlib
 
         return importlib.import_module(f"lakelet.{name}")
     raise AttributeError(f"module 'lakelet' has no attribute {name!r}")
 
 
+_SUBMODULES = frozenset(
+    ("cache", "config", "credentials", "datasets", "errors", "hashstore", "locations", "primitives", "registry",
+     "reports", "storage", "types")
+)
+
+
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY, "storage", "types"})
+    return sorted({*globals(), *_LAZY, *_SUBMODULES})

@@ -32,7 +32,6 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -89,6 +88,8 @@ def _load_entry_points() -> None:
         if _registry.entry_points_loaded:
             return
         _registry.entry_points_loaded = True
+        from importlib.metadata import entry_points  # ~6 ms: only when a scheme is looked up
+
         found = list(entry_points(group="lakelet.locations"))
     for ep in found:
         if ep.name not in _registry.factories:

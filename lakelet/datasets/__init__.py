@@ -31,7 +31,7 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(("from_arrow", "from_csv", "from_pandas", "from_parquet"), "importers"),
     "infer_schema": "infer",
     **dict.fromkeys(("from_coco", "from_images"), "media_import"),
-    "QueryView": "sql",
+    "QueryView": "results",
     "query": "api",
     **dict.fromkeys(("Column", "Schema"), "schema"),
 }
@@ -54,8 +54,8 @@ if TYPE_CHECKING:  # what the names are, for type checkers and readers
     from .importers import from_arrow, from_csv, from_pandas, from_parquet
     from .infer import infer_schema
     from .media_import import from_coco, from_images
+    from .results import QueryView
     from .schema import Column, Schema
-    from .sql import QueryView
 
 
 def __getattr__(name: str) -> Any:

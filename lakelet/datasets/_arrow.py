@@ -95,8 +95,8 @@ def to_numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
         else:
             return np.concatenate([to_numpy(c) for c in values.chunks]) if values.num_chunks else (
                 values.to_numpy())
-    if values.null_count == 0 and values.type in _NUMPY:
-        dtype = _NUMPY[values.type]
+    if values.null_count == 0 and values.type in NUMPY:
+        dtype = NUMPY[values.type]
         return np.frombuffer(values.buffers()[1], dtype=dtype, count=len(values), offset=values.offset * dtype.itemsize)
     if values.null_count == 0 and pa.types.is_boolean(values.type):
         bits = np.frombuffer(values.buffers()[1], dtype=np.uint8)
@@ -104,4 +104,4 @@ def to_numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return values.to_numpy(zero_copy_only=False)
 
 
-_NUMPY = {arrow: dtype for dtype, arrow in _PLAIN.items()}
+NUMPY = {arrow: dtype for dtype, arrow in _PLAIN.items()}

@@ -38,7 +38,7 @@ from .schema import Schema
 from .storage_io import Writer, parallel_map
 
 if TYPE_CHECKING:
-    from .sql import QueryView
+    from .results import QueryView
 
 
 def _as_schema(schema: Any) -> Schema:

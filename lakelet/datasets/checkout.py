@@ -183,15 +183,17 @@ class Checkout:
 
             freshen(self.writer, self._media.pending)
 
-    def take_arrow(self, name: str, rows: np.ndarray) -> pa.Array:
-        """The stored values of column ``name`` at ``rows`` (sorted row numbers)."""
-        column = self.state.schema[name]
+    def take_arrow(self, name: str, rows: np.ndarray, state: State | None = None) -> pa.Array:
+        """The stored values of column ``name`` at ``rows`` (sorted row numbers) of ``state``
+        (default: the checked-out one)."""
+        state = state if state is not None else self.state
+        column = state.schema[name]
         n = len(rows)
         nearby = self.writer.kind in ("local", "memory")  # remote: take() may read only the needed byte ranges
         if n and nearby and rows[-1] - rows[0] == n - 1 and (n == 1 or bool(np.all(np.diff(rows) == 1))):
-            whole = self.state.column(self.loader, column.id, column.type.arrow)
+            whole = state.column(self.loader, column.id, column.type.arrow)
             return whole.slice(int(rows[0]), n).combine_chunks()
-        return self.state.take(self.loader, column, rows)
+        return state.take(self.loader, column, rows)
 
     def read_range(self, name: str, start: int, stop: int) -> Any:
         """Decoded values of column ``name`` for rows ``start:stop``."""

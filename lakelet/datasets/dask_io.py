@@ -87,11 +87,12 @@ class _ReadPiece:
     def frame(self, table: pa.Table) -> Any:
         """``table`` filtered (by DuckDB) and as pandas: also gives the partitions' meta, from no rows."""
         if self.where is not None:
-            from .sql import _to_arrow, connect
+            from .results import to_arrow
+            from .sql import connect
 
             con = connect()
             con.register("piece", table)
-            table = _to_arrow(con.sql(f"SELECT * FROM piece WHERE {self.where}"))
+            table = to_arrow(con.sql(f"SELECT * FROM piece WHERE {self.where}"))
         if self.labels:  # what ds.to_pandas() shows: class labels as Categoricals
             table = self.schema.present(table)
         from .frames import to_pandas

@@ -313,6 +313,13 @@ class Dataset:
         ``indexes``: a top-k vector ranking and ``bm25_similarity`` use the search
         indexes built for this version (:meth:`create_index`); ``False`` ranks exactly.
         """
+        from .quick_filter import query as quick_query
+        from .results import check_arguments
+
+        check_arguments(sql, prune=prune, labels=labels, indexes=indexes)
+        quick = quick_query(self, sql, prune=prune, labels=labels, indexes=indexes)  # no DuckDB needed
+        if quick is not None:
+            return quick
         from .sql import query_dataset
 
         return query_dataset(self, sql, prune=prune, labels=labels, indexes=indexes)

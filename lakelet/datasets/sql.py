@@ -29,6 +29,7 @@ from ..errors import InvalidArgument, MissingDependency
 from . import search
 from .fragments import ROWID
 from .pruning import Condition, conditions, keep
+from .results import QueryView, check_arguments
 from .state import State
 from .types import ClassLabel
 
@@ -84,11 +85,6 @@ def engine_connection() -> duckdb.DuckDBPyConnection:
     _macros(con)
     con.execute("SET enable_progress_bar = false")
     return con
-
-
-def _to_arrow(relation: Any) -> pa.Table:
-    fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table  # duckdb 2.x / 1.x
-    return fetch()
 
 
 def _parse(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, Any]:
@@ -151,81 +147,6 @@ def _needs_from(tree: dict[str, Any]) -> bool:
     return node.get("type") == "SELECT_NODE" and node.get("from_table", {}).get("type") == "EMPTY"
 
 
-class QueryView:
-    """The result of a query: lazy until read; ``len``, ``to_arrow``, ``to_pandas``, ``save``."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, sql: str, sources: dict[str, Dataset]) -> None:
-        self._con = con
-        self.sql = sql
-        self._sources = sources
-        self._table: pa.Table | None = None
-        self._len: int | None = None
-        self.indexes_used: list[str] = []  # "table.column (kind)" of each search index that answered
-
-    @property
-    def relation(self) -> duckdb.DuckDBPyRelation:
-        """The DuckDB relation (compose it further with DuckDB's relational API)."""
-        return self._con.sql(self.sql)
-
-    def __len__(self) -> int:
-        if self._len is None:
-            if self._table is not None:
-                self._len = self._table.num_rows
-            else:
-                self._len = int(self._con.execute(f"SELECT count(*) FROM ({self.sql})").fetchall()[0][0])
-        return self._len
-
-    def to_arrow(self) -> pa.Table:
-        if self._table is None:
-            self._table = as_labels(_to_arrow(self._con.sql(self.sql)), self._sources)
-        return self._table
-
-    def to_pandas(self) -> Any:
-        return self.to_arrow().to_pandas()
-
-    def __getitem__(self, column: str) -> Any:
-        return self.to_arrow().column(column).to_pylist()
-
-    def save(self, url: str, creds: Mapping[str, Any] | None = None) -> Dataset:
-        """Write the result as a new dataset at ``url`` (media columns keep their content)."""
-        from .layout import _writer, initialize
-        from .save import save_table
-        from .schema import Schema
-
-        writer = _writer(url, creds)
-        kind = type(next(iter(self._sources.values())))  # a view is made from datasets: make one of theirs
-        target = kind(writer, settings=initialize(writer, Schema()))
-        return save_table(self.to_arrow(), target, self._sources)
-
-    def __repr__(self) -> str:
-        return f"QueryView({len(self)} rows)\n{self.to_arrow().slice(0, 10).to_pandas()!r}"
-
-    def _repr_html_(self) -> str:
-        head = self.to_arrow().slice(0, 50).to_pandas()
-        return f"<p>{len(self)} rows</p>" + head.to_html(max_rows=50)
-
-
-def as_labels(table: pa.Table, sources: Mapping[str, Dataset]) -> pa.Table:
-    """Result columns named like a class-label column of a source, holding only its names, as that
-    column reads in ``to_arrow``: a dictionary of the label names (DuckDB hands ENUMs back as text).
-    Text that is not all label names (``upper(zone) AS zone``) stays text."""
-    kinds: dict[str, ClassLabel] = {}
-    for ds in sources.values():
-        for column in ds.schema:
-            if isinstance(column.type, ClassLabel) and column.type.labels:
-                kinds.setdefault(column.name, column.type)
-    for i, name in enumerate(table.column_names):
-        dtype, values = kinds.get(name), table.column(i)
-        if dtype is None or not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
-            continue
-        import pyarrow.compute as pc
-
-        codes = pc.index_in(values, value_set=pa.array(list(dtype.labels), pa.string()))
-        if codes.null_count == values.null_count:
-            table = table.set_column(i, name, dtype.present(codes.cast(dtype.arrow)))
-    return table
-
-
 def run(
     sql: str,
     datasets: Mapping[str, Dataset],
@@ -235,6 +156,7 @@ def run(
     prune: bool = True,
     labels: bool = True,
     indexes: bool = True,
+    restrict: Mapping[str, tuple[State, np.ndarray]] | None = None,
 ) -> QueryView:
     """Run ``sql`` with each dataset registered under its key; ``default`` feeds a FROM-less SELECT.
 
@@ -246,15 +168,10 @@ def run(
     ``indexes``: answer a top-k vector ranking from an embedding index built for the version read,
     and read ``bm25_similarity`` from a bm25 index (see :mod:`lakelet.datasets.search`);
     ``indexes=False`` ranks every row exactly.
+    ``restrict``: a dataset is only these rows of this state (a result :mod:`.quick_filter` found,
+    read now through DuckDB).
     """
-    if not isinstance(sql, str) or not sql.strip():
-        raise InvalidArgument("the query must be a non-empty SQL string")
-    if not isinstance(prune, bool):
-        raise InvalidArgument(f"prune must be True or False, got {prune!r}")
-    if not isinstance(labels, bool):
-        raise InvalidArgument(f"labels must be True or False, got {labels!r}")
-    if not isinstance(indexes, bool):
-        raise InvalidArgument(f"indexes must be True or False, got {indexes!r}")
+    check_arguments(sql, prune=prune, labels=labels, indexes=indexes)
     con = connect(engine)
     tree = _parse(con, sql)
     from_less = default is not None and _needs_from(tree)
@@ -274,7 +191,11 @@ def run(
         found = conditions(tree, table_name, ds.schema, default=from_less and table_name == default) if prune else []
         if labels:  # statistics hold codes, the query compares names: such conditions prune nothing
             found = [c for c in found if not isinstance(c.column.type, ClassLabel)]
-        table = table_for(ds, names, star, found, labels=labels, rows=planned.rows.get(table_name))
+        only = (restrict or {}).get(table_name)
+        if only is not None:
+            table = table_for(ds, names, star, labels=labels, rows=only[1], state=only[0])
+        else:
+            table = table_for(ds, names, star, found, labels=labels, rows=planned.rows.get(table_name))
         for hidden, values in planned.scores.get(table_name, {}).items():
             rows = planned.rows.get(table_name)
             table = table.append_column(hidden, pa.array(values if rows is None else values[rows]))
@@ -334,22 +255,24 @@ def table_for(
     *,
     labels: bool = False,
     rows: np.ndarray | None = None,
+    state: State | None = None,
 ) -> pa.Table:
     """The Arrow table DuckDB sees for ``ds``: only the mentioned columns are loaded, and with
     ``where`` (conditions of the query's filter) only the pieces that may match it; ``labels``:
     class-label columns as dictionaries of their names (DuckDB sees an ENUM); ``rows``: only these
-    rows (an index's candidates)."""
-    wanted = ds.schema.names if star else [n for n in ds.schema.names if n in names]
+    rows (an index's candidates); ``state``: this version of the handle's data (default: its own)."""
+    state = state if state is not None else ds.checked_out.state
+    schema = state.schema
+    wanted = schema.names if star else [n for n in schema.names if n in names]
     if rows is not None:
         take = ds.checked_out.take_arrow
-        table = pa.table({n: take(n, rows) for n in wanted}) if wanted else pa.table({ROWID: pa.array(rows)})
-        return ds.schema.present(table) if labels else table
-    state = ds.checked_out.state
+        table = pa.table({n: take(n, rows, state) for n in wanted}) if wanted else pa.table({ROWID: pa.array(rows)})
+        return schema.present(table) if labels else table
     if where:
         kept = [p for p in state.pieces if keep(p, state.schema, where)]
         if len(kept) < len(state.pieces):
             state = State.of(state.schema, kept)
-    ids = {ds.schema[n].id for n in wanted} | {ROWID}
+    ids = {schema[n].id for n in wanted} | {ROWID}
     ds.checked_out.loader.load_many(
         [src for p in state.pieces for cid, src in p.columns.items() if cid in ids and isinstance(src, str)]
     )
@@ -357,10 +280,11 @@ def table_for(
         rowids = state.column(ds.checked_out.loader, ROWID) if state.pieces else pa.chunked_array([], pa.int64())
         return pa.table({ROWID: rowids})
     table = state.table(ds.checked_out.loader, wanted)
-    return ds.schema.present(table) if labels else table
+    return schema.present(table) if labels else table
 
 
 def query_dataset(ds: Dataset, sql: str, *, prune: bool = True, labels: bool = True, indexes: bool = True) -> QueryView:
+    """``ds.query``, through DuckDB (:meth:`Dataset.query` tries :mod:`.quick_filter` first)."""
     engine = ds.checked_out.engine()
     return run(sql, {"ds": ds}, default="ds", engine=engine, prune=prune, labels=labels, indexes=indexes)
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from .._epoch import to_epoch
 from ..config import concurrency
 from ..credentials import ALL_DEEPLAKE_NAMES
 from ..errors import (
@@ -35,7 +36,6 @@ from ..errors import (
     StorageError,
 )
 from ..locations.abc import ErrorMap, translate_errors
-from ..locations.fsspec_location import to_epoch
 from ..registry import Tree, error_map, open_tree
 
 T = TypeVar("T")

@@ -22,8 +22,9 @@ from . import manifest as M
 from . import refs
 from .errors import DatasetError, MergeConflict
 from .fragments import ROWID, ColumnLoader
+from .results import QueryView
 from .schema import Column, Schema
-from .sql import QueryView, connect
+from .sql import connect
 from .state import State
 
 if TYPE_CHECKING:

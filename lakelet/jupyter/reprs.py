@@ -137,7 +137,7 @@ FORMATTERS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
     ("lakelet.primitives.dict", "Dict", dict_html),
     ("lakelet.primitives.queue", "Queue", queue_html),
     ("lakelet.datasets.dataset", "Dataset", dataset_html),
-    ("lakelet.datasets.sql", "QueryView", query_html),
+    ("lakelet.datasets.results", "QueryView", query_html),
 )
 
 

@@ -26,10 +26,9 @@ import io
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, BinaryIO, cast
 
+from .._epoch import to_epoch
 from .._hashing import key_of_path, key_path, validate_key
 from ..errors import InvalidArgument, StorageError, StorageInternalError, StorageKeyNotFound
 from ._deadlines import Deadlines, bound_fsspec
@@ -424,25 +423,6 @@ class TranslatingReader(io.RawIOBase):
                     self._handle.close()
             finally:
                 super().close()
-
-
-def to_epoch(value: Any) -> float | None:
-    """Seconds since the epoch from what backends report: a number, a datetime (naive means UTC),
-    an ISO 8601 string or an HTTP date; None when it is none of these."""
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return to_epoch(datetime.fromisoformat(value.replace("Z", "+00:00")))
-        except ValueError:
-            pass  # not ISO 8601: perhaps an HTTP date
-        try:
-            return to_epoch(parsedate_to_datetime(value))
-        except (TypeError, ValueError):
-            return None
-    return None
 
 
 def split_root(root: str) -> str:
