@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -100,6 +101,10 @@ STEPS = {"ingest": "ingest+commit", "filter": "open + first filter", "topk": "op
 
 
 def run(lib: str, step: str, path: Path, rows: int) -> dict:
+    # Every step starts with nothing waiting to be written back: otherwise a step pays for the
+    # previous one's ~110 MB of dirty pages (the kernel throttles writers to the disk's speed once
+    # enough is dirty), i.e. one library's ingest is billed for the other's.
+    os.sync()
     out = subprocess.run([sys.executable, "-c", WORKER, lib, step, str(path), str(rows)], capture_output=True,
                          text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])

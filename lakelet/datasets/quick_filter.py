@@ -328,7 +328,9 @@ def _numbers(array: Any) -> tuple[np.ndarray, np.ndarray | None]:
 
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
-    dtype = _arrow.NUMPY[array.type]
+    dtype = _arrow.NUMPY.get(array.type)
+    if dtype is None or len(array.buffers()) != 2:
+        raise _Decline  # not the plain layout of its schema type (never written so today): DuckDB reads it
     validity, data = array.buffers()[:2]
     values = np.frombuffer(data, dtype=dtype, count=len(array), offset=array.offset * dtype.itemsize)
     if array.null_count == 0 or validity is None:
@@ -440,7 +442,10 @@ def query(ds: Dataset, sql: str, *, prune: bool, labels: bool, indexes: bool) ->
     from .results import QueryView
 
     state = ds.checked_out.state  # the version queried: reading the rows later sees this one
-    matched = rows(ds, found, state)
+    try:
+        matched = rows(ds, found, state)
+    except _Decline:
+        return None
 
     def through_duckdb() -> QueryView:
         from .sql import run

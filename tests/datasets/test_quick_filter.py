@@ -226,6 +226,22 @@ def test_results_equal_duckdbs_end_to_end(tmp_path, sql: str) -> None:
     assert len(quick.relation.fetchall()) == len(reference)
 
 
+def test_columns_added_later_read_their_default(tmp_path) -> None:
+    ds = L.create(str(tmp_path / "ds"), schema={"a": L.types.Int64()})
+    ds.append({"a": [1, 2, 3]})
+    ds.commit("one")
+    ds.add_column("b", L.types.Float32())
+    ds.add_column("c", L.types.Int32(), default_value=7)
+    ds.append({"a": [4, 5], "b": [0.5, None], "c": [1, 8]})
+    ds.commit("two")
+    for sql in ("SELECT * WHERE b IS NULL", "SELECT * WHERE b > 0.1 OR a < 3", "SELECT * WHERE NOT b > 0.1",
+                "SELECT * WHERE c = 7", "SELECT * WHERE c > 5 AND b IS NULL", "SELECT * WHERE c < 7 OR b < 1"):
+        quick = ds.query(sql)
+        assert quick._con is None, sql
+        reference = query_dataset(ds, sql)
+        assert quick.to_arrow().to_pydict() == reference.to_arrow().to_pydict(), sql
+
+
 def test_a_result_keeps_the_version_it_was_asked_of(tmp_path) -> None:
     ds = _dataset(str(tmp_path / "ds"), pieces=1, rows=10)
     ids_before = [i for i in range(10)]
