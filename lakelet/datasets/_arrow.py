@@ -105,3 +105,72 @@ def to_numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 
 NUMPY = {arrow: dtype for dtype, arrow in _PLAIN.items()}
+
+_GATHER_BYTES = 1 << 22  # variable-width values beyond this per take: pyarrow's kernel (no index array)
+
+
+def take(values: pa.Array, rows: np.ndarray) -> pa.Array:
+    """``values`` at ``rows`` (int64 positions, any order, repeats allowed).
+
+    ``Array.take`` imports ``pyarrow.compute`` (~25 ms) on its first call in a process: more than
+    a fresh kernel's whole first read of 1,000 random rows. Numbers, bools, text/binary and
+    fixed-size lists of numbers (embeddings) are gathered here with numpy; anything else goes to
+    pyarrow. The result is a new array (no view into ``values``)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) and (rows.min() < 0 or rows.max() >= len(values)):
+        raise pa.ArrowIndexError(f"row index out of range for {len(values)} values")
+    out = _gather(values, rows)
+    if out is None:
+        out = values.take(array(rows))
+    return out
+
+
+def _validity(values: pa.Array, rows: np.ndarray) -> tuple[pa.Buffer | None, int]:
+    if values.null_count == 0 or values.buffers()[0] is None:
+        return None, 0
+    bits = np.frombuffer(values.buffers()[0], dtype=np.uint8)
+    valid = np.unpackbits(bits, bitorder="little", count=values.offset + len(values))[values.offset :][rows]
+    return pa.py_buffer(np.packbits(valid, bitorder="little")), int(len(rows) - np.count_nonzero(valid))
+
+
+def _gather(values: pa.Array, rows: np.ndarray) -> pa.Array | None:
+    kind = values.type
+    n = len(rows)
+    if kind in NUMPY:
+        dtype = NUMPY[kind]
+        data = np.frombuffer(values.buffers()[1], dtype=dtype, count=len(values), offset=values.offset * dtype.itemsize)
+        validity, nulls = _validity(values, rows)
+        return pa.Array.from_buffers(kind, n, [validity, pa.py_buffer(np.ascontiguousarray(data[rows]))], nulls)
+    if pa.types.is_boolean(kind):
+        bits = np.frombuffer(values.buffers()[1], dtype=np.uint8)
+        picked = np.unpackbits(bits, bitorder="little", count=values.offset + len(values))[values.offset :][rows]
+        validity, nulls = _validity(values, rows)
+        return pa.Array.from_buffers(kind, n, [validity, pa.py_buffer(np.packbits(picked, bitorder="little"))], nulls)
+    if pa.types.is_string(kind) or pa.types.is_binary(kind):
+        offsets = np.frombuffer(values.buffers()[1], dtype=np.int32, count=len(values) + 1, offset=values.offset * 4)
+        starts, ends = offsets[rows].astype(np.int64), offsets[rows + 1].astype(np.int64)
+        lengths = ends - starts
+        new_offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths, out=new_offsets[1:])
+        total = int(new_offsets[-1])
+        if total > _GATHER_BYTES:
+            return None
+        data = np.frombuffer(values.buffers()[2], dtype=np.uint8) if values.buffers()[2] is not None else (
+            np.zeros(0, dtype=np.uint8))
+        index = np.arange(total, dtype=np.int64) + np.repeat(starts - new_offsets[:-1], lengths)
+        validity, nulls = _validity(values, rows)
+        return pa.Array.from_buffers(
+            kind, n, [validity, pa.py_buffer(new_offsets.astype(np.int32)), pa.py_buffer(data[index])], nulls
+        )
+    if pa.types.is_fixed_size_list(kind) and kind.value_type in NUMPY and kind.list_size > 0:
+        child = values.values  # the whole child array, offsets not applied
+        if child.null_count or child.offset:
+            return None
+        dtype, size = NUMPY[kind.value_type], kind.list_size
+        flat = np.frombuffer(child.buffers()[1], dtype=dtype, count=len(child))
+        matrix = flat.reshape(-1, size)
+        picked = np.ascontiguousarray(matrix[rows + values.offset])
+        validity, nulls = _validity(values, rows)
+        inner = pa.Array.from_buffers(kind.value_type, n * size, [None, pa.py_buffer(picked)], 0)
+        return pa.Array.from_buffers(kind, n, [validity], nulls, children=[inner])
+    return None

@@ -224,6 +224,11 @@ class ColumnLoader:
 
 def _take(values: pa.Array | pa.ChunkedArray, rows: np.ndarray | pa.Array) -> pa.Array:
     """``values`` at ``rows``, as one array."""
+    if isinstance(values, pa.ChunkedArray) and values.num_chunks == 1:
+        values = values.chunk(0)
+    if isinstance(values, pa.Array):
+        positions = _arrow.to_numpy(rows) if isinstance(rows, pa.Array) else np.asarray(rows)
+        return _arrow.take(values, positions)  # numpy where it can: no pyarrow.compute import
     if not isinstance(rows, pa.Array):
         rows = _arrow.array(np.asarray(rows, dtype=np.int64))  # pa.array would import pandas
     out = values.take(rows)

@@ -114,7 +114,7 @@ class State:
         combined = pa.concat_arrays(parts)
         inverse = np.empty(len(indices), dtype=np.int64)
         inverse[np.concatenate([order[where[order] == p] for p in np.unique(where)])] = np.arange(len(indices))
-        return combined.take(_arrow.array(inverse))
+        return _arrow.take(combined, inverse)
 
     def _take_piece(self, loader: ColumnLoader, piece: Piece, column_id: str, local: np.ndarray) -> pa.Array:
         source = piece.columns.get(column_id)

@@ -520,7 +520,8 @@ class Embedding(DataType):
             values = values.fill_null(pa.scalar([fill] * width, self.arrow))
         if not n:
             return np.empty((0, *self.shape), dtype=_np_dtype(self.dtype))
-        return _arrow.to_numpy(values.flatten()).reshape((n, *self.shape))
+        child = values.values  # the child array before the list offset (``flatten()`` imports pyarrow.compute)
+        return _arrow.to_numpy(child.slice(values.offset * width, n * width)).reshape((n, *self.shape))
 
     def decode_one(self, values: pa.Array, blobs: BlobStore | None = None) -> Any:
         return self.decode(values, blobs)[0]
