@@ -33,7 +33,6 @@ from .layout import (
     _writer,
     initialize,
 )
-from .media import blob_path, key_of
 from .schema import Schema
 from .storage_io import Writer, parallel_map
 
@@ -135,6 +134,8 @@ def _files(writer: Writer) -> list[str]:
 
 def _copy_plan(files: list[str]) -> list[tuple[str, str]]:
     """(source, target) paths: media move to the one blob layout, whatever layout the source used."""
+    from .media import blob_path, key_of  # the storage core's blob layout: loaded when copying media
+
     plan: dict[str, str] = {}
     for rel in files:
         key = key_of(rel)

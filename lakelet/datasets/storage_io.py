@@ -29,7 +29,6 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from .._epoch import to_epoch
-from ..config import concurrency
 from ..credentials import ALL_DEEPLAKE_NAMES
 from ..errors import (
     InvalidPath,
@@ -315,6 +314,8 @@ def parallel_map(fn: Callable[[T], R], items: list[T]) -> list[R]:
     """``[fn(x) for x in items]`` on up to ``concurrency()`` threads, in order; errors propagate."""
     if len(items) <= 1:
         return [fn(x) for x in items]
+    from ..config import concurrency  # reads the config file: not before parallel I/O is wanted
+
     with ThreadPoolExecutor(max_workers=min(concurrency(), len(items))) as pool:
         return list(pool.map(fn, items))
 

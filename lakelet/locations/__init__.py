@@ -10,16 +10,26 @@ May import: ``registry`` (composites open nested specs through it), ``credential
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .abc import Blob, EntryInfo, Location, Usage
-from .disk import Disk
-from .fanout import Fanout
-from .levels import Level, Levels
-from .memory import Memory
-from .small import Small
 
+if TYPE_CHECKING:  # loaded on first use below
+    from .disk import Disk
+    from .fanout import Fanout
+    from .levels import Level, Levels
+    from .memory import Memory
+    from .small import Small
+
+# Every implementation loads on first use of its name: `lakelet.locations.abc` (the SPI, which the
+# dataset layer's error translation needs) comes without the disk, composite and remote modules.
 _LAZY = {
+    "Disk": "disk",
+    "Fanout": "fanout",
+    "Level": "levels",
+    "Levels": "levels",
+    "Memory": "memory",
+    "Small": "small",
     "S3": "s3",
     "SFTP": "sftp",
     "SCP": "sftp",
@@ -33,9 +43,10 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module = importlib.import_module(f".{_LAZY[name]}", __name__)
-        return getattr(module, name)
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["Blob", "Disk", "EntryInfo", "Fanout", "Level", "Levels", "Location", "Memory", "Small", "Usage",
-           *_LAZY]
+__all__ = ["Blob", "EntryInfo", "Location", "Usage", *_LAZY]
