@@ -33,7 +33,6 @@ import numpy as np
 import pyarrow as pa
 
 from . import _arrow
-from .localfs import preallocate
 from .storage_io import Reader, Writer, parallel_map, translated
 
 ROWID = "_rowid"
@@ -124,12 +123,8 @@ def write_array(writer: Writer, path: str, array: pa.Array, compression: str | N
     with translated(local):
         os.makedirs(folder, exist_ok=True)
         try:
-            with pa.OSFile(tmp, "wb") as f:
-                reserved = compression is None and preallocate(f.fileno(), array.get_total_buffer_size())
-                with pa.ipc.new_file(f, batch.schema, options=options) as w:
-                    w.write_batch(batch)  # native file: no GIL held while writing
-                if reserved:
-                    os.ftruncate(f.fileno(), f.tell())  # what was reserved beyond the footer
+            with pa.OSFile(tmp, "wb") as f, pa.ipc.new_file(f, batch.schema, options=options) as w:
+                w.write_batch(batch)  # native file: no GIL held while writing
             os.replace(tmp, local)
         finally:
             if os.path.exists(tmp):

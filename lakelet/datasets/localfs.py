@@ -9,44 +9,14 @@ fsspec's ``LocalFileSystem``, and hands anything else to a real one, imported on
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
-from collections.abc import Callable
 from typing import Any
-
-_PREALLOCATE_FROM = 1 << 20  # smaller files gain nothing measurable
 
 
 def _info(path: str, st: os.stat_result) -> dict[str, Any]:
     kind = "directory" if os.path.isdir(path) else "file"
     return {"name": path, "size": st.st_size, "type": kind, "mtime": st.st_mtime, "created": st.st_ctime}
-
-
-@functools.cache
-def _fallocate() -> Callable[[int, int, int, int], int] | None:
-    """Linux ``fallocate(2)`` (not ``posix_fallocate``, whose fallback writes zeros block by block)."""
-    try:
-        import ctypes
-
-        fn = ctypes.CDLL(None, use_errno=True).fallocate
-    except (OSError, AttributeError):
-        return None  # not Linux/glibc: files are allocated as they are written
-    fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong]
-    fn.restype = ctypes.c_int
-    return fn  # type: ignore[no-any-return]
-
-
-def preallocate(fd: int, size: int) -> bool:
-    """Reserve ``size`` bytes for the file open at ``fd`` before it is written; the caller truncates
-    it to what it wrote. On this project's ext4 disk a 100 MB column file wrote in 220-250 ms with
-    delayed allocation and in 13-50 ms into reserved blocks (the commit of a 200k-row embedding
-    dataset is mostly that write). False (and nothing reserved) where the filesystem or platform
-    cannot: the write then allocates as it goes, as before."""
-    fn = _fallocate()
-    if fn is None or size < _PREALLOCATE_FROM:
-        return False
-    return fn(fd, 0, 0, size) == 0
 
 
 class LocalFS:
