@@ -292,11 +292,13 @@ def _conditions(predicate: tuple[Any, ...]) -> list[Condition]:
 
 
 # ---------------------------------------------------------------------- evaluation
-def rows(ds: Dataset, found: Filter, state: Any = None) -> np.ndarray:
-    """Positions (sorted) of the rows of ``state`` (default: the handle's) where the predicate is TRUE."""
+def rows(ds: Dataset, found: Filter, state: Any = None, *, prune: bool = True) -> np.ndarray:
+    """Positions (sorted) of the rows of ``state`` (default: the handle's) where the predicate is TRUE;
+    ``prune``: skip the pieces whose statistics rule the predicate out (same rows, fewer reads)."""
     checkout = ds.checked_out
     state = state if state is not None else checkout.state
-    kept = [i for i, piece in enumerate(state.pieces) if keep(piece, state.schema, list(found.prune))]
+    conditions = list(found.prune) if prune else []
+    kept = [i for i, piece in enumerate(state.pieces) if keep(piece, state.schema, conditions)]
     ids = {c.id for c in found.columns}
     checkout.loader.load_many(
         [src for i in kept for cid, src in state.pieces[i].columns.items() if cid in ids and isinstance(src, str)]
@@ -443,7 +445,7 @@ def query(ds: Dataset, sql: str, *, prune: bool, labels: bool, indexes: bool) ->
 
     state = ds.checked_out.state  # the version queried: reading the rows later sees this one
     try:
-        matched = rows(ds, found, state)
+        matched = rows(ds, found, state, prune=prune)
     except _Decline:
         return None
 

@@ -294,3 +294,6 @@ def test_pieces_the_statistics_rule_out_are_not_read(tmp_path) -> None:
     positions = quick_filter.rows(ds, found)
     assert positions.tolist() == list(range(250, 300))
     assert len(reads) == 1  # the id file of the last piece only
+    reads.clear()
+    assert quick_filter.rows(ds, found, prune=False).tolist() == list(range(250, 300))
+    assert len(reads) == 3  # prune=False reads every piece
