@@ -101,9 +101,8 @@ STEPS = {"ingest": "ingest+commit", "filter": "open + first filter", "topk": "op
 
 
 def run(lib: str, step: str, path: Path, rows: int) -> dict:
-    # Every step starts with nothing waiting to be written back: otherwise a step pays for the
-    # previous one's ~110 MB of dirty pages (the kernel throttles writers to the disk's speed once
-    # enough is dirty), i.e. one library's ingest is billed for the other's.
+    # Every step starts with nothing waiting to be written back, so no step (one library's ingest)
+    # can be billed for the ~110 MB the previous one (the other library's) left dirty.
     os.sync()
     out = subprocess.run([sys.executable, "-c", WORKER, lib, step, str(path), str(rows)], capture_output=True,
                          text=True, check=True)
@@ -116,7 +115,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--peak-rows", type=int, default=0, help="also measure a lakelet ingest's peak RSS")
     parser.add_argument("--root", default=None, help="where the datasets go (default: a temporary folder; "
-                        "/dev/shm takes the disk's writeback out of the ingest figures)")
+                        "/dev/shm takes the disk out of the ingest figures)")
     args = parser.parse_args()
     import deeplake
 
