@@ -267,7 +267,7 @@ def table_for(
     if rows is not None:
         take = ds.checked_out.take_arrow
         table = pa.table({n: take(n, rows, state) for n in wanted}) if wanted else pa.table({ROWID: pa.array(rows)})
-        return schema.present(table) if labels else table
+        return _as_duckdb_reads(schema.present(table) if labels else table)
     if where:
         kept = [p for p in state.pieces if keep(p, state.schema, where)]
         if len(kept) < len(state.pieces):
@@ -280,7 +280,28 @@ def table_for(
         rowids = state.column(ds.checked_out.loader, ROWID) if state.pieces else pa.chunked_array([], pa.int64())
         return pa.table({ROWID: rowids})
     table = state.table(ds.checked_out.loader, wanted)
-    return schema.present(table) if labels else table
+    return _as_duckdb_reads(schema.present(table) if labels else table)
+
+
+def _half_to_single(kind: pa.DataType) -> pa.DataType:
+    """``kind`` with every float16 (at any depth) as float32."""
+    if pa.types.is_float16(kind):
+        return pa.float32()
+    if pa.types.is_fixed_size_list(kind):
+        return pa.list_(pa.field(kind.value_field.name, _half_to_single(kind.value_type)), kind.list_size)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        make = pa.list_ if pa.types.is_list(kind) else pa.large_list
+        return make(pa.field(kind.value_field.name, _half_to_single(kind.value_type)))
+    if pa.types.is_struct(kind):
+        return pa.struct([f.with_type(_half_to_single(f.type)) for f in kind])
+    return kind
+
+
+def _as_duckdb_reads(table: pa.Table) -> pa.Table:
+    """DuckDB has no half-precision float: Float16 columns (and float16 embeddings) are shown to it as
+    float32, which holds every float16 value exactly; everything else as it is."""
+    wanted = pa.schema([f.with_type(_half_to_single(f.type)) for f in table.schema])
+    return table if wanted == table.schema else table.cast(wanted)
 
 
 def query_dataset(ds: Dataset, sql: str, *, prune: bool = True, labels: bool = True, indexes: bool = True) -> QueryView:

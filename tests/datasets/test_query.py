@@ -88,3 +88,16 @@ def test_column_pruning_loads_only_mentioned_columns(ds):
     column_ids = {p.rsplit("/", 1)[-1].split(".")[0] for p in seen}
     assert ds.schema["emb"].id not in column_ids
     assert {ds.schema["id"].id, ds.schema["x"].id} <= column_ids
+
+
+def test_half_floats_are_queried_as_single_floats(tmp_path) -> None:
+    """DuckDB has no float16: a Float16 column (and a float16 embedding) reaches it as float32, which
+    holds each value exactly, instead of failing with DuckDB's 'Unsupported Internal Arrow Type'."""
+    ds = L.create(str(tmp_path / "ds"), schema={"h": L.types.Float16(), "v": L.types.Embedding(2, dtype="float16")})
+    ds.append({"h": [0.5, 1.5, None], "v": [[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]]})
+    ds.commit("halves")
+    table = ds.query("SELECT * FROM ds WHERE h > 1 OR h IS NULL ORDER BY h").to_arrow()
+    assert table.column("h").to_pylist() == [1.5, None]
+    assert table.column("v").to_pylist() == [[0.0, 1.0], [0.5, 0.5]]
+    top = ds.query("SELECT h FROM ds ORDER BY cosine_similarity(v, [1.0, 0.0]) DESC LIMIT 1").to_arrow()
+    assert top.column("h").to_pylist() == [0.5]

@@ -297,3 +297,31 @@ def test_pieces_the_statistics_rule_out_are_not_read(tmp_path) -> None:
     reads.clear()
     assert quick_filter.rows(ds, found, prune=False).tolist() == list(range(250, 300))
     assert len(reads) == 3  # prune=False reads every piece
+
+
+@pytest.mark.parametrize("place", ["local", "s3", "gcs", "azure"], indirect=True)
+def test_a_second_machine_filters_through_the_shared_store(place) -> None:
+    """Written here, filtered by another process through the server: DuckDB's rows, DuckDB not started."""
+    url, creds = place("shared")
+    rng = np.random.default_rng(9)
+    ds = L.create(url, creds, schema={"id": L.types.Int64(), "score": L.types.Float64()})
+    for p in range(2):
+        ds.append({"id": np.arange(p * 500, (p + 1) * 500), "score": rng.random(500)})
+        ds.commit(f"piece {p}")
+    sql = "SELECT * WHERE score >= 0.75 AND id BETWEEN 100 AND 899"
+    expected = query_dataset(ds, sql).to_arrow().column("id").to_pylist()
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        import lakelet.datasets as L
+        ds = L.open({url!r}, {creds!r})
+        view = ds.query({sql!r})
+        n, started = len(view), "duckdb" in sys.modules
+        print(json.dumps({{"n": n, "duckdb": started, "ids": view.to_arrow().column("id").to_pylist()}}))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["duckdb"] is False
+    assert result["n"] == len(expected) > 0
+    assert result["ids"] == expected
