@@ -17,7 +17,10 @@ zero or NaN vectors, so ``ORDER BY ... DESC LIMIT k`` ranks them last.
 from __future__ import annotations
 
 import copy
+import functools
 import json
+import os
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -67,11 +70,11 @@ def _macros(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def connect(engine: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with lakelet's vector functions.
+    """A DuckDB connection with lakelet's vector functions, for one query.
 
-    Opening a database costs tens of milliseconds, so a handle keeps one
-    ``engine`` (see :func:`engine`) and each query gets a cheap cursor of it;
-    tables registered on a cursor are private to that cursor.
+    A handle keeps one ``engine`` (a connection to the process's database, see
+    :func:`engine_connection`) and each query gets a cheap cursor of it; tables
+    registered on a cursor are private to that cursor.
     """
     con = engine.cursor() if engine is not None else engine_connection()
     con.execute("SET enable_progress_bar = false")
@@ -79,10 +82,26 @@ def connect(engine: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyC
     return con
 
 
-def engine_connection() -> duckdb.DuckDBPyConnection:
-    """A new in-memory DuckDB database with the macros defined (no extension downloads)."""
+_DATABASE_LOCK = threading.Lock()  # a DuckDB connection object is not to be used by two threads at once
+
+
+@functools.cache
+def _database(pid: int) -> duckdb.DuckDBPyConnection:
+    """This process's in-memory DuckDB database, with the macros defined (no extension downloads).
+
+    Creating a database costs ~20 ms (DuckDB loads its catalog), which every dataset handle paid
+    for its first query, so a notebook re-opening a dataset paid it again each time. One per
+    process (``pid``: a forked child makes its own), and each handle works on its own connection
+    to it, where its tables are registered privately."""
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     _macros(con)
+    return con
+
+
+def engine_connection() -> duckdb.DuckDBPyConnection:
+    """A new connection to this process's DuckDB database (see :func:`_database`)."""
+    with _DATABASE_LOCK:
+        con = _database(os.getpid()).cursor()
     con.execute("SET enable_progress_bar = false")
     return con
 
