@@ -7,18 +7,21 @@ module recognises one shape of query and finds its rows with numpy over the colu
     SELECT * [FROM ds] WHERE <predicate> [LIMIT n] [;]
 
 where the predicate combines, with ``AND``, ``OR``, ``NOT`` and parentheses, comparisons of a
-numeric column (Int8..UInt64, Float32, Float64; not class labels) with a number (``=``, ``==``,
-``<>``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, either side), ``[NOT] BETWEEN a AND b`` and
-``IS [NOT] NULL``. It is a recogniser, not a second engine: anything else (text, functions,
-arithmetic, comments, other columns in the select list, ORDER BY) returns None and goes to DuckDB
-unchanged, and so does a number DuckDB might type differently (more than 18 digits, integers past
-2**63, or past 2**53 against a float column).
+numeric column (Int8..UInt64, Float32, Float64) with a number (``=``, ``==``, ``<>``, ``!=``,
+``<``, ``<=``, ``>``, ``>=``, either side), ``[NOT] BETWEEN a AND b``, equality of a text or
+class-label column with a string (``label = 'cat'``, ``text <> 'x'``) and ``IS [NOT] NULL``. It is
+a recogniser, not a second engine: anything else (ordering of text, LIKE, functions, arithmetic,
+comments, other columns in the select list, ORDER BY) returns None and goes to DuckDB unchanged,
+and so does a number DuckDB might type differently (more than 18 digits, integers past 2**63, or
+past 2**53 against a float column).
 
 The answer is DuckDB's, rule for rule (``tests/datasets/test_quick_filter.py`` holds it against
 DuckDB on generated tables and predicates, every run): NULL is three-valued; NaN is greater than
 every number and equal to itself; a float column meets an integer or decimal literal in its own
 precision (``float32_col = 0.7`` matches ``float32(0.7)``) and a literal with an exponent in double
-precision; an integer column meets an integer or decimal literal exactly. The view it returns knows
+precision; an integer column meets an integer or decimal literal exactly; text is equal byte for
+byte, and a class label equals a name when its code is that name's (a name that is no label matches
+no row). The view it returns knows
 its rows and its length; reading them (``to_arrow``, ``relation``...) runs the query through DuckDB
 over the matched rows of the version that was queried, so a result's columns and types are the same
 whichever path found the rows.
@@ -33,11 +36,12 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pyarrow as pa
 
 from . import _arrow
 from .pruning import Condition, keep
 from .schema import Column, Schema
-from .types import Float32, Float64, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64
+from .types import ClassLabel, Float32, Float64, Int8, Int16, Int32, Int64, Text, UInt8, UInt16, UInt32, UInt64
 
 if TYPE_CHECKING:
     from .dataset import Dataset
@@ -45,7 +49,7 @@ if TYPE_CHECKING:
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<number>(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?)|(?P<word>[A-Za-z_][A-Za-z0-9_]*)"
-    r'|"(?P<quoted>[^"]+)"|(?P<symbol><>|!=|>=|<=|==|[=<>()*;-]))'
+    r'|"(?P<quoted>[^"]+)"|(?P<string>\'(?:[^\']|\'\')*\')|(?P<symbol><>|!=|>=|<=|==|[=<>()*;-]))'
 )
 # Words DuckDB reserves (PostgreSQL's list): never read as a column name, so a query DuckDB refuses
 # is refused by DuckDB, not answered here.
@@ -60,7 +64,7 @@ _RESERVED = frozenset((
     "variadic", "when", "where", "window", "with",
 ))
 # fmt: on
-_ELIGIBLE = (Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Float32, Float64)
+_NUMERIC = (Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Float32, Float64)
 _OPS = {"=": "=", "==": "=", "<>": "<>", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _FLIP = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _FLOATS = (Float32().arrow, Float64().arrow)
@@ -93,13 +97,14 @@ class _Decline(Exception):
     """Not the recognised shape: DuckDB answers."""
 
 
-def parse(sql: str, schema: Schema, table: str = "ds") -> Filter | None:
-    """The recognised form of ``sql`` over ``schema``, or None when DuckDB must answer it."""
+def parse(sql: str, schema: Schema, table: str = "ds", *, labels: bool = True) -> Filter | None:
+    """The recognised form of ``sql`` over ``schema``, or None when DuckDB must answer it.
+    ``labels``: class-label columns are their names in SQL (``ds.query(labels=True)``)."""
     tokens = _tokens(sql)
     if tokens is None:
         return None
     try:
-        return _Parser(tokens, schema, table).query()
+        return _Parser(tokens, schema, table, labels).query()
     except _Decline:
         return None
 
@@ -119,8 +124,9 @@ def _tokens(sql: str) -> list[tuple[str, str]] | None:
 
 
 class _Parser:
-    def __init__(self, tokens: list[tuple[str, str]], schema: Schema, table: str) -> None:
+    def __init__(self, tokens: list[tuple[str, str]], schema: Schema, table: str, labels: bool) -> None:
         self.tokens = tokens
+        self.labels = labels
         self.i = 0
         self.schema = schema
         self.table = table
@@ -201,10 +207,14 @@ class _Parser:
                 raise _Decline
             return inner
         kind, _ = self.peek()
+        if kind == "string":  # 'text' op column
+            value = self.string()
+            op = self.operator()
+            return self.text_comparison(self.column(), op, value)
         if kind in ("number", "symbol"):  # literal op column
             literal = self.literal()
             op = self.operator()
-            return ("cmp", self.checked(self.column(), literal), _FLIP[op], literal)
+            return ("cmp", self.checked(self.numeric(self.column()), literal), _FLIP[op], literal)
         column = self.column()
         if self.keyword("is"):
             negated = self.keyword("not")
@@ -215,13 +225,45 @@ class _Parser:
             low = self.literal()
             self.expect_keyword("and")
             high = self.literal()
-            node = ("between", self.checked(column, low, high), low, high)
+            node = ("between", self.checked(self.numeric(column), low, high), low, high)
             return ("not", node) if negated else node
         if negated:
             raise _Decline
         op = self.operator()
+        if self.peek()[0] == "string":
+            return self.text_comparison(column, op, self.string())
         literal = self.literal()
-        return ("cmp", self.checked(column, literal), op, literal)
+        return ("cmp", self.checked(self.numeric(column), literal), op, literal)
+
+    def text_comparison(self, column: Column, op: str, value: str) -> tuple[Any, ...]:
+        """``column = 'value'`` / ``<>`` on a text or class-label column (other orders compare
+        names by bytes in DuckDB and are left to it)."""
+        if op not in ("=", "<>") or self.kind_of(column) not in ("text", "label"):
+            raise _Decline
+        return ("text", column, op, value)
+
+    def kind_of(self, column: Column) -> str | None:
+        """How this module reads ``column``: ``number``, ``text``, ``label`` (codes), or None."""
+        if type(column.type) in _NUMERIC:
+            return "number"
+        if isinstance(column.type, Text) and column.type.arrow == pa.string():
+            return "text"
+        names = column.type.labels if isinstance(column.type, ClassLabel) and self.labels else []
+        if names and len(set(names)) == len(names):
+            return "label"
+        return None
+
+    def numeric(self, column: Column) -> Column:
+        if self.kind_of(column) != "number":
+            raise _Decline
+        return column
+
+    def string(self) -> str:
+        kind, text = self.peek()
+        if kind != "string":
+            raise _Decline
+        self.i += 1
+        return text[1:-1].replace("''", "'")
 
     @staticmethod
     def checked(column: Column, *literals: Literal) -> Column:
@@ -246,7 +288,7 @@ class _Parser:
             raise _Decline
         self.i += 1
         found = [c for c in self.schema if c.name.lower() == text.lower()]  # DuckDB binds names case-insensitively
-        if len(found) != 1 or type(found[0].type) not in _ELIGIBLE:
+        if len(found) != 1 or self.kind_of(found[0]) is None:
             raise _Decline
         self.columns[found[0].id] = found[0]
         return found[0]
@@ -274,6 +316,10 @@ def _conditions(predicate: tuple[Any, ...]) -> list[Condition]:
         if part[0] == "null":
             out.append(Condition(part[1], "notnull" if part[2] else "null"))
             continue
+        if part[0] == "text":
+            if isinstance(part[1].type, Text):
+                out.append(Condition(part[1], part[2], (part[3],)))  # text statistics are exact
+            continue  # label statistics hold codes
         if part[0] == "cmp":
             lits: tuple[Literal, ...] = (part[3],)
         elif part[0] == "between":
@@ -320,14 +366,14 @@ def rows(ds: Dataset, found: Filter, state: Any = None, *, prune: bool = True) -
 def matches(found: Filter, arrays: dict[str, Any], n: int) -> np.ndarray:
     """Positions where the predicate is TRUE, given the Arrow arrays of its columns (by column id)
     for ``n`` rows (the LIMIT is the caller's)."""
-    true, _ = _evaluate(found.predicate, {cid: _numbers(a) for cid, a in arrays.items()}, n)
+    texts = {c.id for c in found.columns if isinstance(c.type, Text)}
+    read = {cid: (_strings(a) if cid in texts else _numbers(a)) for cid, a in arrays.items()}
+    true, _ = _evaluate(found.predicate, read, n)
     return np.flatnonzero(true)
 
 
 def _numbers(array: Any) -> tuple[np.ndarray, np.ndarray | None]:
     """(values, validity or None) of a numeric Arrow array, zero copy where the layout allows."""
-    import pyarrow as pa
-
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
     dtype = _arrow.NUMPY.get(array.type)
@@ -340,6 +386,37 @@ def _numbers(array: Any) -> tuple[np.ndarray, np.ndarray | None]:
     bits = np.frombuffer(validity, dtype=np.uint8)
     valid = np.unpackbits(bits, bitorder="little", count=array.offset + len(array))[array.offset :].astype(bool)
     return values, valid
+
+
+def _strings(array: Any) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray | None]:
+    """((offsets, bytes), validity or None) of an Arrow string array, zero copy."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    if array.type != pa.string():
+        raise _Decline
+    validity, offsets_buffer, data_buffer = array.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int32, count=len(array) + 1, offset=array.offset * 4)
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    if array.null_count == 0 or validity is None:
+        return (offsets, data), None
+    bits = np.frombuffer(validity, dtype=np.uint8)
+    valid = np.unpackbits(bits, bitorder="little", count=array.offset + len(array))[array.offset :].astype(bool)
+    return (offsets, data), valid
+
+
+def _text_equal(offsets: np.ndarray, data: np.ndarray, value: bytes) -> np.ndarray:
+    """Which strings are exactly ``value`` (DuckDB compares text byte for byte)."""
+    lengths = np.diff(offsets)
+    equal = lengths == len(value)
+    if value:
+        wanted = np.frombuffer(value, dtype=np.uint8)
+        candidates = np.flatnonzero(equal)
+        step = max(1, (1 << 22) // len(value))  # bounded gathers: a long value over many rows
+        for start in range(0, len(candidates), step):
+            rows = candidates[start : start + step]
+            at = offsets[rows].astype(np.int64)[:, None] + np.arange(len(value))
+            equal[rows] = (data[at] == wanted).all(axis=1)
+    return equal
 
 
 def _evaluate(
@@ -368,7 +445,15 @@ def _evaluate(
     if kind == "null":
         is_null = np.zeros(n, dtype=bool) if valid is None else ~valid
         return (~is_null if node[2] else is_null), None
-    if kind == "between":
+    if kind == "text":
+        if isinstance(column.type, ClassLabel):  # codes: the label's position, or none at all
+            names = column.type.labels
+            true = data == names.index(node[3]) if node[3] in names else np.zeros(n, dtype=bool)
+        else:
+            true = _text_equal(data[0], data[1], node[3].encode())
+        if node[2] == "<>":
+            true = ~true
+    elif kind == "between":
         low, high = node[2], node[3]
         true = _compare(data, ">=", low, (low, high)) & _compare(data, "<=", high, (low, high))
     else:
@@ -438,7 +523,7 @@ def _compare_exact(data: np.ndarray, op: str, value: Fraction) -> np.ndarray:
 
 def query(ds: Dataset, sql: str, *, prune: bool, labels: bool, indexes: bool) -> QueryView | None:
     """``ds.query(sql)`` answered here, or None when DuckDB must answer it."""
-    found = parse(sql, ds.schema)
+    found = parse(sql, ds.schema, labels=labels)
     if found is None:
         return None
     from .results import QueryView

@@ -33,7 +33,10 @@ COLUMNS = {
     "u64": (L.types.UInt64(), pa.uint64()),
     "f32": (L.types.Float32(), pa.float32()),
     "f64": (L.types.Float64(), pa.float64()),
+    "s": (L.types.Text(), pa.string()),
+    "lab": (L.types.ClassLabel(["cat", "dog", "Cat", "c'at"]), pa.int32()),  # stored as codes
 }
+TEXTS = ["cat", "Cat", "", "it's", "café", "a", "bird", "c'at", "cat "]
 INT_VALUES = [0, 1, -1, 2, 3, 100, 127, -128, 128, 255, 256, -(2**31), 2**31 - 1, 2**53, 2**53 + 1,
               2**63 - 1, -(2**63), 2**64 - 1, 10**17]
 FLOAT_VALUES = [0.0, -0.0, 0.5, 0.7, 0.99, float(np.float32(0.7)), float(np.float32(0.99)), 2.5, -2.5, 1.0,
@@ -56,12 +59,24 @@ def tables(draw: st.DrawFn) -> pa.Table:
     n = draw(st.integers(0, 24))
     arrays = {}
     for name, (_, arrow) in COLUMNS.items():
-        pool = FLOAT_VALUES + [float(v) for v in INT_VALUES[:12]] if pa.types.is_floating(arrow) else [
-            v for v in INT_VALUES if _fits(v, arrow)]
-        values = draw(st.lists(st.one_of(st.none(), st.sampled_from(pool)), min_size=n, max_size=n))
+        values = draw(st.lists(st.one_of(st.none(), st.sampled_from(_pool(name, arrow))), min_size=n, max_size=n))
         arrays[name] = pa.array(values, arrow)
     arrays["__pos"] = pa.array(np.arange(n, dtype=np.int64))
     return pa.table(arrays)
+
+
+def _pool(name: str, arrow: pa.DataType) -> list:
+    if name == "s":
+        return TEXTS
+    if name == "lab":
+        return [0, 1, 2, 3]
+    if pa.types.is_floating(arrow):
+        return FLOAT_VALUES + [float(v) for v in INT_VALUES[:12]]
+    return [v for v in INT_VALUES if _fits(v, arrow)]
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _literal(draw: st.DrawFn) -> str:
@@ -72,8 +87,12 @@ def _literal(draw: st.DrawFn) -> str:
 @st.composite
 def predicates(draw: st.DrawFn, depth: int = 0) -> str:
     kind = draw(st.sampled_from(["cmp", "cmp", "cmp", "between", "null"] + (["and", "or", "not"] if depth < 3 else [])))
-    column = draw(st.sampled_from(list(COLUMNS)))
-    column = draw(st.sampled_from([column, column.upper(), f'"{column}"']))
+    name = draw(st.sampled_from(list(COLUMNS)))
+    column = draw(st.sampled_from([name, name.upper(), f'"{name}"']))
+    if name in ("s", "lab") and kind in ("cmp", "between"):
+        op = draw(st.sampled_from(["=", "==", "<>", "!="]))
+        literal = _sql_string(draw(st.sampled_from(TEXTS)))
+        return f"{literal} {op} {column}" if draw(st.booleans()) else f"{column} {op} {literal}"
     if kind == "cmp":
         op = draw(st.sampled_from(["=", "==", "<>", "!=", "<", "<=", ">", ">="]))
         literal = _literal(draw)
@@ -107,7 +126,7 @@ def test_rows_are_duckdbs(schema, table: pa.Table, predicate: str) -> None:
         assert any(big in sql for big in ("9007199254740993", "999999999999999999")), sql
         return
     con = duckdb.connect()
-    con.register("ds", table)
+    con.register("ds", schema.present(table))  # labels by name, as lakelet shows them to DuckDB
     expected = [row[0] for row in con.execute(f"SELECT __pos FROM ({found.sql}) ORDER BY __pos").fetchall()]
     arrays = {schema[c.name].id: table.column(c.name) for c in found.columns}
     got = quick_filter.matches(found, arrays, table.num_rows).tolist()
@@ -119,9 +138,7 @@ def _every_value() -> pa.Table:
     n = 40
     arrays = {}
     for name, (_, arrow) in COLUMNS.items():
-        pool = FLOAT_VALUES + [float(v) for v in INT_VALUES[:12]] if pa.types.is_floating(arrow) else [
-            v for v in INT_VALUES if _fits(v, arrow)]
-        pool = [*pool, None]
+        pool = [*_pool(name, arrow), None]
         arrays[name] = pa.array([pool[i % len(pool)] for i in range(n)], arrow)
     arrays["__pos"] = pa.array(np.arange(n, dtype=np.int64))
     return pa.table(arrays)
@@ -140,6 +157,8 @@ def _every_value() -> pa.Table:
         "u64 > 1e19", "u64 = 1.8446744073709552e19", "i64 >= 9007199254740992", "i64 > 2.5", "i8 <> 2.0",
         "u8 < -1", "i8 > 999999999999999999", "NOT (f32 > 0.5 OR f64 IS NULL)", "NOT f32 BETWEEN 0 AND 1",
         "(i8 > 1 AND f32 > 0.5) OR NOT (u8 = 255 AND f64 <> 0.5)",
+        "s = 'cat'", "s = 'cat '", "s <> ''", "s = 'it''s'", "'café' = s", "lab = 'c''at'", "lab <> 'bird'",
+        "lab = 'Cat' OR s = 'Cat'", "NOT lab = 'cat'", "lab IS NULL AND s IS NOT NULL",
     ],
 )
 def test_edges_are_duckdbs(schema, predicate: str) -> None:
@@ -147,7 +166,7 @@ def test_edges_are_duckdbs(schema, predicate: str) -> None:
     found = quick_filter.parse(f"SELECT * WHERE {predicate}", schema)
     assert found is not None
     con = duckdb.connect()
-    con.register("ds", table)
+    con.register("ds", schema.present(table))
     expected = [row[0] for row in con.execute(f"SELECT __pos FROM ({found.sql}) ORDER BY __pos").fetchall()]
     arrays = {schema[c.name].id: table.column(c.name) for c in found.columns}
     assert quick_filter.matches(found, arrays, table.num_rows).tolist() == expected
@@ -157,12 +176,16 @@ def test_edges_are_duckdbs(schema, predicate: str) -> None:
     "sql",
     [
         "SELECT id WHERE score > 0.5",  # not every column
-        "SELECT * WHERE text = 'a'",  # text
         "SELECT * WHERE score > 0.5 ORDER BY id",
         "SELECT * WHERE score > 0.5 -- comment",
         "SELECT * WHERE score > 1 + 1",  # arithmetic
         "SELECT * WHERE abs(score) > 1",
-        "SELECT * WHERE label = 'cat'",  # class labels compare names
+        "SELECT * WHERE label > 'cat'",  # names ordered as text: DuckDB's
+        "SELECT * WHERE label = 1",  # a label against a number
+        "SELECT * WHERE text LIKE 'a%'",
+        "SELECT * WHERE text = 'a' COLLATE nocase",
+        "SELECT * WHERE text = E'a'",
+        "SELECT * WHERE text = 'unterminated",
         "SELECT * WHERE half > 0.5",  # Float16: DuckDB has no such type
         "SELECT * WHERE nope > 1",  # unknown column: DuckDB reports it
         "SELECT * WHERE score > 9007199254740993",  # an integer past 2**53 against a float
@@ -180,12 +203,23 @@ def test_edges_are_duckdbs(schema, predicate: str) -> None:
     ],
 )
 def test_other_queries_go_to_duckdb(tmp_path, sql: str) -> None:
+    """Shapes outside the recognised one are DuckDB's, unchanged."""
     ds = L.create(
         str(tmp_path / "ds"),
         schema={"id": L.types.Int64(), "score": L.types.Float32(), "text": L.types.Text(),
                 "label": L.types.ClassLabel(["cat", "dog"]), "half": L.types.Float16()},
     )
     assert quick_filter.parse(sql, ds.schema) is None
+
+
+def test_label_names_only_when_labels_are_names(tmp_path) -> None:
+    """``labels=False`` shows DuckDB the codes: a comparison with a name is then DuckDB's to judge."""
+    ds = L.create(str(tmp_path / "ds"), schema={"label": L.types.ClassLabel(["cat", "dog"])})
+    ds.append({"label": ["cat", "dog", "cat"]})
+    assert quick_filter.parse("SELECT * WHERE label = 'cat'", ds.schema) is not None
+    assert quick_filter.parse("SELECT * WHERE label = 'cat'", ds.schema, labels=False) is None
+    assert len(ds.query("SELECT * WHERE label = 'cat'")) == 2
+    assert ds.query("SELECT * WHERE label = 0", labels=False).to_arrow().column("label").to_pylist() == [0, 0]
 
 
 def _dataset(url: str, pieces: int = 3, rows: int = 1000) -> L.Dataset:
