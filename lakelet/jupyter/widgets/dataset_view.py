@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ...errors import InvalidArgument
 from ._html import bars, esc, histogram_svg, html_table, human_bytes, plain_text, shorten
@@ -208,6 +207,7 @@ def column_stats(ds: Any, name: str) -> ColumnStats:
         values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
     count, nulls = len(values), values.null_count
     kind = type(dtype).__name__
+    import pyarrow.compute as pc  # ~25 ms: for statistics only, not for showing a query's first rows
     arrow = values.type
     if getattr(dtype, "is_media", False):  # references to blobs: only how many and how many differ
         return ColumnStats(name, repr(dtype), count, nulls, distinct=int(pc.count_distinct(values).as_py()))
@@ -274,6 +274,8 @@ def _histogram(data: np.ndarray, bins: int = HIST_BINS) -> tuple[list[int], list
 
 
 def _raw_counts(values: pa.Array) -> list[tuple[Any, int]]:
+    import pyarrow.compute as pc
+
     counted = pc.value_counts(values.drop_null())
     pairs = [(v["values"], int(v["counts"])) for v in counted.to_pylist()]
     return sorted(pairs, key=lambda p: (-p[1], str(p[0])))
