@@ -37,15 +37,83 @@ COLUMNS = {
     "lab": (L.types.ClassLabel(["cat", "dog", "Cat", "c'at"]), pa.int32()),  # stored as codes
 }
 TEXTS = ["cat", "Cat", "", "it's", "café", "a", "bird", "c'at", "cat "]
-INT_VALUES = [0, 1, -1, 2, 3, 100, 127, -128, 128, 255, 256, -(2**31), 2**31 - 1, 2**53, 2**53 + 1,
-              2**63 - 1, -(2**63), 2**64 - 1, 10**17]
-FLOAT_VALUES = [0.0, -0.0, 0.5, 0.7, 0.99, float(np.float32(0.7)), float(np.float32(0.99)), 2.5, -2.5, 1.0,
-                3.0, 1e38, 3.4028234663852886e38, 1e300, float("inf"), float("-inf"), float("nan"), 2.0**53,
-                0.1 + 0.2, 0.3, 1 / 3]
-INTEGER_LITERALS = ["0", "1", "2", "3", "100", "127", "128", "255", "256", "2147483647", "2147483648",
-                    "9007199254740992", "9007199254740993", "999999999999999999", "00042"]
-DECIMAL_LITERALS = ["0.5", "0.7", "0.99", "2.5", "1.0", "3.0", "127.5", "255.0", "0.3", "0.33333333",
-                    "0.30000000000000004", ".5", "10000000000000000.0", "0.000001"]
+INT_VALUES = [
+    0,
+    1,
+    -1,
+    2,
+    3,
+    100,
+    127,
+    -128,
+    128,
+    255,
+    256,
+    -(2**31),
+    2**31 - 1,
+    2**53,
+    2**53 + 1,
+    2**63 - 1,
+    -(2**63),
+    2**64 - 1,
+    10**17,
+]
+FLOAT_VALUES = [
+    0.0,
+    -0.0,
+    0.5,
+    0.7,
+    0.99,
+    float(np.float32(0.7)),
+    float(np.float32(0.99)),
+    2.5,
+    -2.5,
+    1.0,
+    3.0,
+    1e38,
+    3.4028234663852886e38,
+    1e300,
+    float("inf"),
+    float("-inf"),
+    float("nan"),
+    2.0**53,
+    0.1 + 0.2,
+    0.3,
+    1 / 3,
+]
+INTEGER_LITERALS = [
+    "0",
+    "1",
+    "2",
+    "3",
+    "100",
+    "127",
+    "128",
+    "255",
+    "256",
+    "2147483647",
+    "2147483648",
+    "9007199254740992",
+    "9007199254740993",
+    "999999999999999999",
+    "00042",
+]
+DECIMAL_LITERALS = [
+    "0.5",
+    "0.7",
+    "0.99",
+    "2.5",
+    "1.0",
+    "3.0",
+    "127.5",
+    "255.0",
+    "0.3",
+    "0.33333333",
+    "0.30000000000000004",
+    ".5",
+    "10000000000000000.0",
+    "0.000001",
+]
 DOUBLE_LITERALS = ["7e-1", "9.9e-1", "2.5e0", "1e400", "1.5E38", "3.4028235e38", "1e300", "3e0", "1e-400"]
 
 
@@ -116,8 +184,9 @@ def schema():
     L.delete("memory://quick-filter-schema")
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                   HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(table=tables(), predicate=predicates())
 def test_rows_are_duckdbs(schema, table: pa.Table, predicate: str) -> None:
     sql = f"SELECT * WHERE {predicate}"
@@ -152,13 +221,38 @@ def _every_value() -> pa.Table:
         "f32 BETWEEN 0.7 AND 1",  # DECIMAL bounds: float32 precision
         "i8 BETWEEN 2.5 AND 1e1",
         "i64 BETWEEN 2 AND 2.5",
-        "f32 = 0.7", "f32 = 7e-1", "f64 = 0.7", "f32 >= 0.99", "f32 > 9.9e-1", "f64 < 0.3",
-        "f32 > 3.4028235e38", "f32 >= 1e400", "f64 = 1e400", "f32 < -1e400", "f64 > 1e-400", "f32 = -0.0",
-        "u64 > 1e19", "u64 = 1.8446744073709552e19", "i64 >= 9007199254740992", "i64 > 2.5", "i8 <> 2.0",
-        "u8 < -1", "i8 > 999999999999999999", "NOT (f32 > 0.5 OR f64 IS NULL)", "NOT f32 BETWEEN 0 AND 1",
+        "f32 = 0.7",
+        "f32 = 7e-1",
+        "f64 = 0.7",
+        "f32 >= 0.99",
+        "f32 > 9.9e-1",
+        "f64 < 0.3",
+        "f32 > 3.4028235e38",
+        "f32 >= 1e400",
+        "f64 = 1e400",
+        "f32 < -1e400",
+        "f64 > 1e-400",
+        "f32 = -0.0",
+        "u64 > 1e19",
+        "u64 = 1.8446744073709552e19",
+        "i64 >= 9007199254740992",
+        "i64 > 2.5",
+        "i8 <> 2.0",
+        "u8 < -1",
+        "i8 > 999999999999999999",
+        "NOT (f32 > 0.5 OR f64 IS NULL)",
+        "NOT f32 BETWEEN 0 AND 1",
         "(i8 > 1 AND f32 > 0.5) OR NOT (u8 = 255 AND f64 <> 0.5)",
-        "s = 'cat'", "s = 'cat '", "s <> ''", "s = 'it''s'", "'café' = s", "lab = 'c''at'", "lab <> 'bird'",
-        "lab = 'Cat' OR s = 'Cat'", "NOT lab = 'cat'", "lab IS NULL AND s IS NOT NULL",
+        "s = 'cat'",
+        "s = 'cat '",
+        "s <> ''",
+        "s = 'it''s'",
+        "'café' = s",
+        "lab = 'c''at'",
+        "lab <> 'bird'",
+        "lab = 'Cat' OR s = 'Cat'",
+        "NOT lab = 'cat'",
+        "lab IS NULL AND s IS NOT NULL",
     ],
 )
 def test_edges_are_duckdbs(schema, predicate: str) -> None:
@@ -206,8 +300,13 @@ def test_other_queries_go_to_duckdb(tmp_path, sql: str) -> None:
     """Shapes outside the recognised one are DuckDB's, unchanged."""
     ds = L.create(
         str(tmp_path / "ds"),
-        schema={"id": L.types.Int64(), "score": L.types.Float32(), "text": L.types.Text(),
-                "label": L.types.ClassLabel(["cat", "dog"]), "half": L.types.Float16()},
+        schema={
+            "id": L.types.Int64(),
+            "score": L.types.Float32(),
+            "text": L.types.Text(),
+            "label": L.types.ClassLabel(["cat", "dog"]),
+            "half": L.types.Float16(),
+        },
     )
     assert quick_filter.parse(sql, ds.schema) is None
 
@@ -224,13 +323,26 @@ def test_label_names_only_when_labels_are_names(tmp_path) -> None:
 
 def _dataset(url: str, pieces: int = 3, rows: int = 1000) -> L.Dataset:
     rng = np.random.default_rng(5)
-    ds = L.create(url, schema={"id": L.types.Int64(), "score": L.types.Float32(), "text": L.types.Text(),
-                               "label": L.types.ClassLabel(["cat", "dog"])})
+    ds = L.create(
+        url,
+        schema={
+            "id": L.types.Int64(),
+            "score": L.types.Float32(),
+            "text": L.types.Text(),
+            "label": L.types.ClassLabel(["cat", "dog"]),
+        },
+    )
     for p in range(pieces):
         score = rng.random(rows, dtype=np.float32)
         score[::97] = np.nan
-        ds.append({"id": np.arange(p * rows, (p + 1) * rows), "score": score,
-                   "text": [f"t{i}" for i in range(rows)], "label": ["cat", "dog"] * (rows // 2)})
+        ds.append(
+            {
+                "id": np.arange(p * rows, (p + 1) * rows),
+                "score": score,
+                "text": [f"t{i}" for i in range(rows)],
+                "label": ["cat", "dog"] * (rows // 2),
+            }
+        )
         ds.commit(f"piece {p}")
     return ds
 
@@ -268,8 +380,14 @@ def test_columns_added_later_read_their_default(tmp_path) -> None:
     ds.add_column("c", L.types.Int32(), default_value=7)
     ds.append({"a": [4, 5], "b": [0.5, None], "c": [1, 8]})
     ds.commit("two")
-    for sql in ("SELECT * WHERE b IS NULL", "SELECT * WHERE b > 0.1 OR a < 3", "SELECT * WHERE NOT b > 0.1",
-                "SELECT * WHERE c = 7", "SELECT * WHERE c > 5 AND b IS NULL", "SELECT * WHERE c < 7 OR b < 1"):
+    for sql in (
+        "SELECT * WHERE b IS NULL",
+        "SELECT * WHERE b > 0.1 OR a < 3",
+        "SELECT * WHERE NOT b > 0.1",
+        "SELECT * WHERE c = 7",
+        "SELECT * WHERE c > 5 AND b IS NULL",
+        "SELECT * WHERE c < 7 OR b < 1",
+    ):
         quick = ds.query(sql)
         assert quick._con is None, sql
         reference = query_dataset(ds, sql)
