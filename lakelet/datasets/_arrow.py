@@ -96,15 +96,41 @@ def to_numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
             return np.concatenate([to_numpy(c) for c in values.chunks]) if values.num_chunks else (
                 values.to_numpy())
     if values.null_count == 0 and values.type in NUMPY:
-        dtype = NUMPY[values.type]
-        return np.frombuffer(values.buffers()[1], dtype=dtype, count=len(values), offset=values.offset * dtype.itemsize)
+        return numbers(values)
     if values.null_count == 0 and pa.types.is_boolean(values.type):
-        bits = np.frombuffer(values.buffers()[1], dtype=np.uint8)
-        return np.unpackbits(bits, bitorder="little", count=values.offset + len(values))[values.offset :].astype(bool)
+        return bits(values.buffers()[1], values.offset, len(values))
     return values.to_numpy(zero_copy_only=False)
 
 
 NUMPY = {arrow: dtype for dtype, arrow in _PLAIN.items()}
+
+
+# ---------------------------------------------------------------------------- the buffers themselves
+def bits(buffer: pa.Buffer, offset: int, length: int) -> np.ndarray:
+    """An Arrow bitmap (validity or bool values) from bit ``offset`` on, as ``length`` numpy bools."""
+    packed = np.frombuffer(buffer, dtype=np.uint8)
+    return np.unpackbits(packed, bitorder="little", count=offset + length)[offset:].astype(bool)
+
+
+def numbers(values: pa.Array) -> np.ndarray:
+    """A zero-copy view of a plain numeric array's values (NULL slots hold whatever is stored there)."""
+    dtype = NUMPY[values.type]
+    return np.frombuffer(values.buffers()[1], dtype=dtype, count=len(values), offset=values.offset * dtype.itemsize)
+
+
+def validity(values: pa.Array) -> np.ndarray | None:
+    """Which values are not NULL, as numpy bools; None when none is NULL."""
+    if values.null_count == 0 or values.buffers()[0] is None:
+        return None
+    return bits(values.buffers()[0], values.offset, len(values))
+
+
+def string_parts(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, bytes) of a string/binary array with 32-bit offsets: value i is
+    ``bytes[offsets[i]:offsets[i + 1]]`` (zero copy)."""
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32, count=len(values) + 1, offset=values.offset * 4)
+    data = values.buffers()[2]
+    return offsets, (np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8))
 
 _GATHER_BYTES = 1 << 22  # variable-width values beyond this per take: pyarrow's kernel (no index array)
 
@@ -126,10 +152,10 @@ def take(values: pa.Array, rows: np.ndarray) -> pa.Array:
 
 
 def _validity(values: pa.Array, rows: np.ndarray) -> tuple[pa.Buffer | None, int]:
-    if values.null_count == 0 or values.buffers()[0] is None:
+    valid = validity(values)
+    if valid is None:
         return None, 0
-    bits = np.frombuffer(values.buffers()[0], dtype=np.uint8)
-    valid = np.unpackbits(bits, bitorder="little", count=values.offset + len(values))[values.offset :][rows]
+    valid = valid[rows]
     return pa.py_buffer(np.packbits(valid, bitorder="little")), int(len(rows) - np.count_nonzero(valid))
 
 
@@ -137,17 +163,14 @@ def _gather(values: pa.Array, rows: np.ndarray) -> pa.Array | None:
     kind = values.type
     n = len(rows)
     if kind in NUMPY:
-        dtype = NUMPY[kind]
-        data = np.frombuffer(values.buffers()[1], dtype=dtype, count=len(values), offset=values.offset * dtype.itemsize)
-        validity, nulls = _validity(values, rows)
-        return pa.Array.from_buffers(kind, n, [validity, pa.py_buffer(np.ascontiguousarray(data[rows]))], nulls)
+        mask, nulls = _validity(values, rows)
+        return pa.Array.from_buffers(kind, n, [mask, pa.py_buffer(np.ascontiguousarray(numbers(values)[rows]))], nulls)
     if pa.types.is_boolean(kind):
-        bits = np.frombuffer(values.buffers()[1], dtype=np.uint8)
-        picked = np.unpackbits(bits, bitorder="little", count=values.offset + len(values))[values.offset :][rows]
-        validity, nulls = _validity(values, rows)
-        return pa.Array.from_buffers(kind, n, [validity, pa.py_buffer(np.packbits(picked, bitorder="little"))], nulls)
+        picked = bits(values.buffers()[1], values.offset, len(values))[rows]
+        mask, nulls = _validity(values, rows)
+        return pa.Array.from_buffers(kind, n, [mask, pa.py_buffer(np.packbits(picked, bitorder="little"))], nulls)
     if pa.types.is_string(kind) or pa.types.is_binary(kind):
-        offsets = np.frombuffer(values.buffers()[1], dtype=np.int32, count=len(values) + 1, offset=values.offset * 4)
+        offsets, data = string_parts(values)
         starts, ends = offsets[rows].astype(np.int64), offsets[rows + 1].astype(np.int64)
         lengths = ends - starts
         new_offsets = np.zeros(n + 1, dtype=np.int64)
@@ -155,12 +178,10 @@ def _gather(values: pa.Array, rows: np.ndarray) -> pa.Array | None:
         total = int(new_offsets[-1])
         if total > _GATHER_BYTES:
             return None
-        data = np.frombuffer(values.buffers()[2], dtype=np.uint8) if values.buffers()[2] is not None else (
-            np.zeros(0, dtype=np.uint8))
         index = np.arange(total, dtype=np.int64) + np.repeat(starts - new_offsets[:-1], lengths)
-        validity, nulls = _validity(values, rows)
+        mask, nulls = _validity(values, rows)
         return pa.Array.from_buffers(
-            kind, n, [validity, pa.py_buffer(new_offsets.astype(np.int32)), pa.py_buffer(data[index])], nulls
+            kind, n, [mask, pa.py_buffer(new_offsets.astype(np.int32)), pa.py_buffer(data[index])], nulls
         )
     if pa.types.is_fixed_size_list(kind) and kind.value_type in NUMPY and kind.list_size > 0:
         child = values.values  # the whole child array, offsets not applied
@@ -170,7 +191,7 @@ def _gather(values: pa.Array, rows: np.ndarray) -> pa.Array | None:
         flat = np.frombuffer(child.buffers()[1], dtype=dtype, count=len(child))
         matrix = flat.reshape(-1, size)
         picked = np.ascontiguousarray(matrix[rows + values.offset])
-        validity, nulls = _validity(values, rows)
+        mask, nulls = _validity(values, rows)
         inner = pa.Array.from_buffers(kind.value_type, n * size, [None, pa.py_buffer(picked)], 0)
-        return pa.Array.from_buffers(kind, n, [validity], nulls, children=[inner])
+        return pa.Array.from_buffers(kind, n, [mask], nulls, children=[inner])
     return None

@@ -26,6 +26,7 @@ import os
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -210,6 +211,12 @@ class ColumnLoader:
         if self.reader.kind in ("local", "memory"):
             return [self.load(p) for p in paths]
         return parallel_map(self.load, paths)
+
+    def load_columns(self, pieces: Iterable[Piece], column_ids: set[str]) -> None:
+        """Load (remote: in parallel) the files of ``pieces`` holding the columns ``column_ids``,
+        before a reader walks them piece by piece."""
+        files = [src for p in pieces for cid, src in p.columns.items() if cid in column_ids and isinstance(src, str)]
+        self.load_many(files)
 
     def _remember(self, path: str, array: pa.Array, size: int) -> None:
         with self._lock:

@@ -345,10 +345,7 @@ def rows(ds: Dataset, found: Filter, state: Any = None, *, prune: bool = True) -
     state = state if state is not None else checkout.state
     conditions = list(found.prune) if prune else []
     kept = [i for i, piece in enumerate(state.pieces) if keep(piece, state.schema, conditions)]
-    ids = {c.id for c in found.columns}
-    checkout.loader.load_many(
-        [src for i in kept for cid, src in state.pieces[i].columns.items() if cid in ids and isinstance(src, str)]
-    )
+    checkout.loader.load_columns([state.pieces[i] for i in kept], {c.id for c in found.columns})
     out: list[np.ndarray] = []
     remaining = found.limit
     for i in kept:
@@ -372,36 +369,26 @@ def matches(found: Filter, arrays: dict[str, Any], n: int) -> np.ndarray:
     return np.flatnonzero(true)
 
 
+def _one(array: Any) -> pa.Array:
+    if isinstance(array, pa.ChunkedArray):
+        return array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    return array
+
+
 def _numbers(array: Any) -> tuple[np.ndarray, np.ndarray | None]:
     """(values, validity or None) of a numeric Arrow array, zero copy where the layout allows."""
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
-    dtype = _arrow.NUMPY.get(array.type)
-    if dtype is None or len(array.buffers()) != 2:
+    array = _one(array)
+    if array.type not in _arrow.NUMPY or len(array.buffers()) != 2:
         raise _Decline  # not the plain layout of its schema type (never written so today): DuckDB reads it
-    validity, data = array.buffers()[:2]
-    values = np.frombuffer(data, dtype=dtype, count=len(array), offset=array.offset * dtype.itemsize)
-    if array.null_count == 0 or validity is None:
-        return values, None
-    bits = np.frombuffer(validity, dtype=np.uint8)
-    valid = np.unpackbits(bits, bitorder="little", count=array.offset + len(array))[array.offset :].astype(bool)
-    return values, valid
+    return _arrow.numbers(array), _arrow.validity(array)
 
 
 def _strings(array: Any) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray | None]:
     """((offsets, bytes), validity or None) of an Arrow string array, zero copy."""
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    array = _one(array)
     if array.type != pa.string():
         raise _Decline
-    validity, offsets_buffer, data_buffer = array.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int32, count=len(array) + 1, offset=array.offset * 4)
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
-    if array.null_count == 0 or validity is None:
-        return (offsets, data), None
-    bits = np.frombuffer(validity, dtype=np.uint8)
-    valid = np.unpackbits(bits, bitorder="little", count=array.offset + len(array))[array.offset :].astype(bool)
-    return (offsets, data), valid
+    return _arrow.string_parts(array), _arrow.validity(array)
 
 
 def _text_equal(offsets: np.ndarray, data: np.ndarray, value: bytes) -> np.ndarray:

@@ -291,10 +291,7 @@ def table_for(
         kept = [p for p in state.pieces if keep(p, state.schema, where)]
         if len(kept) < len(state.pieces):
             state = State.of(state.schema, kept)
-    ids = {schema[n].id for n in wanted} | {ROWID}
-    ds.checked_out.loader.load_many(
-        [src for p in state.pieces for cid, src in p.columns.items() if cid in ids and isinstance(src, str)]
-    )
+    ds.checked_out.loader.load_columns(state.pieces, {schema[n].id for n in wanted} | {ROWID})
     if not wanted:  # e.g. count(*): row ids give the row count cheaply
         rowids = state.column(ds.checked_out.loader, ROWID) if state.pieces else pa.chunked_array([], pa.int64())
         return pa.table({ROWID: rowids})
